@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../errors.ts";
+import { type JsonValue, normalizeJson } from "../json.ts";
+import { type ResultOwner, type ResultState, type TaskResult, TaskResultStatus } from "../result.ts";
+import type { AnyTask } from "../task.ts";
+import { validateContext, validatePriorityRange, validateRunAfter } from "../validation.ts";
+
+/** One alias's configuration: which backend, which queues, and the backend's own options. */
+export interface BackendConfig {
+  /** A built-in name (`immediate`, `dummy`, `thread-pool`, `process-pool`) or a backend class. */
+  backend: string | BackendClass;
+  /** Queue names tasks may use; an empty list allows any. Default `["default"]`. */
+  queues?: readonly string[];
+  /** Options for the backend itself (see each backend). */
+  options?: Record<string, unknown>;
+}
+
+/** What a backend's constructor receives. */
+export interface BackendParams {
+  readonly alias: string;
+  readonly queues: readonly string[];
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** How long running work may take to finish before it is stopped. */
+  timeoutMs?: number;
+}
+
+/** A backend class, as named in a configuration. */
+export type BackendClass = new (params: BackendParams) => BaseTaskBackend;
+
+/**
+ * The backend contract. A backend must implement `enqueue`; `getResult` and `close` are optional.
+ * Capability flags say what it supports, and `validateTask` enforces them with Django's rules and
+ * messages, in Django's order. A custom backend is a subclass named in the configuration.
+ */
+export abstract class BaseTaskBackend implements ResultOwner {
+  /** Tasks may set `runAfter`. */
+  readonly supportsDefer: boolean = false;
+  /** Tasks may be `async` functions. */
+  readonly supportsAsyncTask: boolean = false;
+  /** Results can be looked up by id and refreshed. */
+  readonly supportsGetResult: boolean = false;
+  /** Tasks may have a non-zero priority. */
+  readonly supportsPriority: boolean = false;
+
+  readonly alias: string;
+  readonly queues: ReadonlySet<string>;
+  readonly options: Readonly<Record<string, unknown>>;
+
+  constructor(params: BackendParams) {
+    this.alias = params.alias;
+    this.queues = new Set(params.queues);
+    this.options = params.options;
+  }
+
+  /**
+   * Checks a task against this backend (semantics.md §2, rules 2–7; rule 1, "exported from its
+   * module", is checked by `Task.enqueue` because it needs an import).
+   * @throws InvalidTask with Django's message for the first rule broken.
+   */
+  validateTask(task: AnyTask): void {
+    if (task.isAsync && !this.supportsAsyncTask) {
+      throw new InvalidTask("Backend does not support async Tasks.");
+    }
+    validateContext(task);
+    if (task.priority !== 0 && !this.supportsPriority) {
+      throw new InvalidTask("Backend does not support setting priority of tasks.");
+    }
+    validatePriorityRange(task.priority);
+    if (task.runAfter !== null) {
+      if (!this.supportsDefer) throw new InvalidTask("Backend does not support run_after.");
+      validateRunAfter(task.runAfter);
+    }
+    if (this.queues.size > 0 && !this.queues.has(task.queueName)) {
+      throw new InvalidTask(`Queue '${task.queueName}' is not valid for backend.`);
+    }
+  }
+
+  /** Stores a READY result for `task` and arranges for it to run. */
+  abstract enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult>;
+
+  /**
+   * Looks a result up by id.
+   * @throws TaskResultDoesNotExist when none is held; BackendNotSupported when this backend cannot look up.
+   */
+  getResult(id: string): Promise<TaskResult> {
+    void id;
+    return Promise.reject(
+      new BackendNotSupported(`Backend '${this.alias}' does not support retrieving or refreshing results.`),
+    );
+  }
+
+  /** Releases what the backend holds (workers, connections). Safe to call twice. */
+  close(options?: CloseOptions): Promise<void> {
+    void options;
+    return Promise.resolve();
+  }
+
+  /** @internal In-memory backends keep the live state, so refreshing is reading it again. */
+  refreshState(state: ResultState): Promise<ResultState> {
+    return Promise.resolve(state);
+  }
+
+  /** @internal Resolves when `state` finishes; in-memory backends are told directly, no polling. */
+  waitForState(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState> {
+    if (isDone(state)) return Promise.resolve(state);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<ResultState>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(state);
+      };
+      const onAbort = () => {
+        const list = state.waiters;
+        const i = list?.indexOf(wake) ?? -1;
+        if (list && i >= 0) list.splice(i, 1);
+        reject(signal?.reason);
+      };
+      if (state.waiters === null) state.waiters = [];
+      state.waiters.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Creates the READY state for a new result: the arguments are checked against the JSON rules and
+   * copied, before anything is stored or sent.
+   * @throws TypeError naming the argument path that is not JSON.
+   */
+  protected newState(task: AnyTask, args: readonly unknown[]): ResultState {
+    return {
+      id: randomUUID(),
+      task,
+      args: normalizeJson(args, "args") as JsonValue[],
+      owner: this,
+      status: TaskResultStatus.READY,
+      enqueuedAt: Date.now(),
+      startedAt: null,
+      lastAttemptedAt: null,
+      finishedAt: null,
+      errors: [],
+      workerIds: [],
+      returnValue: undefined,
+      progress: null,
+      waiters: null,
+    };
+  }
+
+  /** The error for an id this backend does not hold. */
+  protected doesNotExist(id: string): TaskResultDoesNotExist {
+    return new TaskResultDoesNotExist(`Result ${JSON.stringify(id)} does not exist in backend '${this.alias}'.`);
+  }
+}
+
+function isDone(state: ResultState): boolean {
+  return state.status === TaskResultStatus.SUCCESSFUL || state.status === TaskResultStatus.FAILED;
+}

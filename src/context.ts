@@ -1,0 +1,40 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { TaskProgress } from "./progress.ts";
+import type { TaskResult } from "./result.ts";
+
+/** What a task defined with `takesContext: true` receives as its first parameter. */
+export interface TaskContext {
+  /** The result this run belongs to (status RUNNING, this attempt's worker id appended). */
+  readonly taskResult: TaskResult;
+  /** The attempt number, starting at 1. */
+  readonly attempt: number;
+  /**
+   * Reports progress to the enqueuer: a fraction 0–1, or `{ current, total, message? }`. It shows
+   * as `result.progress` and as a `taskProgress` event.
+   */
+  reportProgress(progress: TaskProgress): void;
+}
+
+interface Scope {
+  readonly resultId: string;
+}
+
+// One storage per process, found through a registered symbol: a task module may load a different
+// copy of tasklane (dist vs src) than the worker entry that runs it.
+const key = Symbol.for("tasklane.scope");
+const holder = globalThis as { [key]?: AsyncLocalStorage<Scope> };
+holder[key] ??= new AsyncLocalStorage<Scope>();
+const storage: AsyncLocalStorage<Scope> = holder[key];
+
+/** Runs `fn` so that `currentResultId()` anywhere inside it returns `resultId`. */
+export function runInTaskScope<T>(resultId: string, fn: () => T): T {
+  return storage.run({ resultId }, fn);
+}
+
+/**
+ * The id of the task result being run, from anywhere inside a running task (including code it
+ * calls and callbacks it schedules); `undefined` outside a task.
+ */
+export function currentResultId(): string | undefined {
+  return storage.getStore()?.resultId;
+}

@@ -1,0 +1,58 @@
+/**
+ * The exceptions tasklane raises. Each carries a stable `code` that callers can switch on, the way
+ * piscina's pool errors do, and a short message that says what was wrong and where.
+ */
+
+/** Base class of every error tasklane raises itself. */
+export class TasklaneError extends Error {
+  /** A stable identifier, e.g. `TASKLANE_INVALID_TASK`. */
+  readonly code: string = "TASKLANE_ERROR";
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** The task's definition or options are not valid for its backend. */
+export class InvalidTask extends TasklaneError {
+  override readonly code: string = "TASKLANE_INVALID_TASK";
+}
+
+/** The backend alias does not exist in the configuration, or its backend could not be loaded. */
+export class InvalidTaskBackend extends TasklaneError {
+  override readonly code: string = "TASKLANE_INVALID_BACKEND";
+}
+
+/** No result with the requested id exists (never enqueued here, or evicted by retention). */
+export class TaskResultDoesNotExist extends TasklaneError {
+  override readonly code: string = "TASKLANE_RESULT_DOES_NOT_EXIST";
+}
+
+/** The requested result belongs to a different task. */
+export class TaskResultMismatch extends TasklaneError {
+  override readonly code: string = "TASKLANE_RESULT_MISMATCH";
+}
+
+/** The backend cannot do what was asked, e.g. look results up. */
+export class BackendNotSupported extends TasklaneError {
+  override readonly code: string = "TASKLANE_NOT_SUPPORTED";
+}
+
+/** `TaskResult.wait()` ran out of time; the task itself is not affected. */
+export class WaitTimeout extends TasklaneError {
+  override readonly code: string = "TASKLANE_WAIT_TIMEOUT";
+}
+
+/** A worker (child process or thread) died while it held the task. */
+export class WorkerCrashed extends TasklaneError {
+  override readonly code: string = "TASKLANE_WORKER_CRASHED";
+}
+
+/** The task's module could not be imported, or does not export the task. */
+export class TaskModuleError extends TasklaneError {
+  override readonly code: string = "TASKLANE_MODULE_ERROR";
+}
+
+/** The backend is closing or closed and takes no new work. */
+export class BackendClosed extends TasklaneError {
+  override readonly code: string = "TASKLANE_BACKEND_CLOSED";
+}

@@ -1,0 +1,44 @@
+/**
+ * tasklane: Django's Tasks API for Node.js. Define a task once, enqueue it, read its result later,
+ * and run it inline, on worker threads or in a process pool by changing configuration only.
+ */
+export {
+  type BackendClass,
+  type BackendConfig,
+  type BackendParams,
+  BaseTaskBackend,
+  type CloseOptions,
+} from "./backends/base.ts";
+export { DummyBackend } from "./backends/dummy.ts";
+export { ImmediateBackend } from "./backends/immediate.ts";
+export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
+export { currentResultId, type TaskContext } from "./context.ts";
+export {
+  BackendClosed,
+  BackendNotSupported,
+  InvalidTask,
+  InvalidTaskBackend,
+  TasklaneError,
+  TaskModuleError,
+  TaskResultDoesNotExist,
+  TaskResultMismatch,
+  WaitTimeout,
+  WorkerCrashed,
+} from "./errors.ts";
+export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
+export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
+export { setLogger, type TaskLogger } from "./log.ts";
+export type { TaskProgress } from "./progress.ts";
+export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
+export {
+  type AnyTask,
+  DEFAULT_BACKEND_ALIAS,
+  DEFAULT_QUEUE_NAME,
+  type ModuleMeta,
+  Task,
+  type TaskOptions,
+  task,
+  type UsingOptions,
+} from "./task.ts";
+export type { TaskError } from "./task-error.ts";
+export { MAX_PRIORITY, MIN_PRIORITY } from "./validation.ts";

@@ -1,0 +1,238 @@
+import { BackendNotSupported, WaitTimeout } from "./errors.ts";
+import type { JsonValue } from "./json.ts";
+import type { TaskProgress } from "./progress.ts";
+import type { Task } from "./task.ts";
+import type { TaskError } from "./task-error.ts";
+
+/** The four states of a result (semantics.md §4); there are no others. */
+export const TaskResultStatus = {
+  /** Enqueued, waiting for a worker (or for its `runAfter` time, or for a retry). */
+  READY: "READY",
+  /** A worker is running it. */
+  RUNNING: "RUNNING",
+  /** Finished; `returnValue` holds what the task returned. */
+  SUCCESSFUL: "SUCCESSFUL",
+  /** Finished with an error, or could not run; `errors` says why. */
+  FAILED: "FAILED",
+} as const;
+
+/** One of `READY`, `RUNNING`, `SUCCESSFUL`, `FAILED`. */
+export type TaskResultStatus = (typeof TaskResultStatus)[keyof typeof TaskResultStatus];
+
+/**
+ * The backend-owned, mutable record behind a result. Only backends change it, through the functions
+ * in `lifecycle.ts`; users see it through `TaskResult` snapshots. Times are epoch milliseconds.
+ */
+export interface ResultState {
+  readonly id: string;
+  readonly task: Task;
+  readonly args: JsonValue[];
+  readonly owner: ResultOwner;
+  status: TaskResultStatus;
+  enqueuedAt: number;
+  startedAt: number | null;
+  lastAttemptedAt: number | null;
+  finishedAt: number | null;
+  errors: TaskError[];
+  workerIds: string[];
+  returnValue: JsonValue | undefined;
+  progress: TaskProgress | null;
+  /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
+  waiters: (() => void)[] | null;
+}
+
+/** What a result needs from its backend. `BaseTaskBackend` implements it. */
+export interface ResultOwner {
+  readonly alias: string;
+  readonly supportsGetResult: boolean;
+  /** Returns the freshest state for `state.id` (in-memory backends return `state` itself). */
+  refreshState(state: ResultState): Promise<ResultState>;
+  /** Resolves once `state` is finished. */
+  waitForState(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState>;
+}
+
+/** Options of `TaskResult.wait()`. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds with a `WaitTimeout` error; the task is not affected. */
+  timeoutMs?: number;
+  /** Give up when this signal aborts, rejecting with its reason; the task is not affected. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The outcome of an enqueued task: a snapshot of its state at the moment it was taken. `refresh()`
+ * and `wait()` bring it up to date. An instance stays usable after the backend evicted its stored
+ * copy: it holds on to the state it was made from.
+ */
+export class TaskResult<Return = unknown> {
+  /** Opaque id, under 64 characters. */
+  readonly id: string;
+  /** The task that was enqueued (with any `using()` changes). */
+  readonly task: Task<never, Return>;
+  /** The arguments, normalised to JSON. */
+  readonly args: readonly JsonValue[];
+  /** Alias of the backend that holds this result. */
+  readonly backend: string;
+
+  #state: ResultState;
+  #status: TaskResultStatus;
+  #enqueuedAt: number;
+  #startedAt: number | null;
+  #lastAttemptedAt: number | null;
+  #finishedAt: number | null;
+  #errors: readonly TaskError[];
+  #workerIds: readonly string[];
+  #returnValue: JsonValue | undefined;
+  #progress: TaskProgress | null;
+
+  /** @internal Backends create results; users receive them from `enqueue` and `getResult`. */
+  constructor(state: ResultState) {
+    this.id = state.id;
+    this.task = state.task as Task<never, Return>;
+    this.args = state.args;
+    this.backend = state.owner.alias;
+    this.#state = state;
+    this.#status = state.status;
+    this.#enqueuedAt = state.enqueuedAt;
+    this.#startedAt = state.startedAt;
+    this.#lastAttemptedAt = state.lastAttemptedAt;
+    this.#finishedAt = state.finishedAt;
+    this.#errors = state.errors.slice();
+    this.#workerIds = state.workerIds.slice();
+    this.#returnValue = state.returnValue;
+    this.#progress = state.progress;
+  }
+
+  #copy(state: ResultState): void {
+    this.#state = state;
+    this.#status = state.status;
+    this.#enqueuedAt = state.enqueuedAt;
+    this.#startedAt = state.startedAt;
+    this.#lastAttemptedAt = state.lastAttemptedAt;
+    this.#finishedAt = state.finishedAt;
+    this.#errors = state.errors.slice();
+    this.#workerIds = state.workerIds.slice();
+    this.#returnValue = state.returnValue;
+    this.#progress = state.progress;
+  }
+
+  get status(): TaskResultStatus {
+    return this.#status;
+  }
+  get enqueuedAt(): Date {
+    return new Date(this.#enqueuedAt);
+  }
+  /** When the first attempt started; null while READY. */
+  get startedAt(): Date | null {
+    return this.#startedAt === null ? null : new Date(this.#startedAt);
+  }
+  /** When the latest attempt started. */
+  get lastAttemptedAt(): Date | null {
+    return this.#lastAttemptedAt === null ? null : new Date(this.#lastAttemptedAt);
+  }
+  get finishedAt(): Date | null {
+    return this.#finishedAt === null ? null : new Date(this.#finishedAt);
+  }
+  /** One record per failed attempt, oldest first. */
+  get errors(): readonly TaskError[] {
+    return this.#errors;
+  }
+  /** One worker id per attempt (the running attempt included). */
+  get workerIds(): readonly string[] {
+    return this.#workerIds;
+  }
+  /** Number of attempts so far, the running one included. */
+  get attempts(): number {
+    return this.#workerIds.length;
+  }
+  /** The latest progress the task reported, or null. */
+  get progress(): TaskProgress | null {
+    return this.#progress;
+  }
+  /** True when the status is SUCCESSFUL or FAILED. */
+  get isFinished(): boolean {
+    return this.#status === TaskResultStatus.SUCCESSFUL || this.#status === TaskResultStatus.FAILED;
+  }
+  /**
+   * What the task returned (a function that returns nothing gives `null`).
+   * @throws Error "Task failed" when FAILED, "Task has not finished yet" before that.
+   */
+  get returnValue(): Return {
+    if (this.#status === TaskResultStatus.SUCCESSFUL) return this.#returnValue as Return;
+    if (this.#status === TaskResultStatus.FAILED) throw new Error("Task failed");
+    throw new Error("Task has not finished yet");
+  }
+
+  /** Re-reads the mutable fields from the backend. */
+  async refresh(): Promise<void> {
+    const owner = this.#state.owner;
+    if (!owner.supportsGetResult) {
+      throw new BackendNotSupported(`Backend '${owner.alias}' does not support retrieving or refreshing results.`);
+    }
+    this.#copy(await owner.refreshState(this.#state));
+  }
+
+  /**
+   * Resolves with this result, up to date, once it is finished (SUCCESSFUL or FAILED).
+   * @throws WaitTimeout when `timeoutMs` passes first; the signal's reason when `signal` aborts.
+   */
+  async wait(options: WaitOptions = {}): Promise<this> {
+    const { timeoutMs, signal } = options;
+    if (this.#state.status === TaskResultStatus.SUCCESSFUL || this.#state.status === TaskResultStatus.FAILED) {
+      this.#copy(this.#state);
+      return this;
+    }
+    if (timeoutMs === undefined) {
+      this.#copy(await this.#state.owner.waitForState(this.#state, signal));
+      return this;
+    }
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      throw new RangeError(`wait(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
+    }
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onOuterAbort, { once: true });
+    if (signal?.aborted) onOuterAbort();
+    const timer = setTimeout(() => {
+      controller.abort(
+        new WaitTimeout(
+          `Timed out after ${timeoutMs} ms waiting for result ${this.id} of ${this.task.modulePath}` +
+            ` (still ${this.#state.status}); the task itself is not affected.`,
+        ),
+      );
+    }, timeoutMs);
+    try {
+      this.#copy(await this.#state.owner.waitForState(this.#state, controller.signal));
+      return this;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+
+  /** A short description for logs and the REPL. */
+  toString(): string {
+    return `TaskResult(id=${this.id}, path=${this.task.modulePath}, status=${this.#status})`;
+  }
+
+  /** A plain JSON view (what `tasklane run` prints). */
+  toJSON(): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {
+      id: this.id,
+      task: this.task.modulePath,
+      backend: this.backend,
+      status: this.#status,
+      args: this.args as JsonValue[],
+      enqueuedAt: this.enqueuedAt.toISOString(),
+      startedAt: this.startedAt?.toISOString() ?? null,
+      lastAttemptedAt: this.lastAttemptedAt?.toISOString() ?? null,
+      finishedAt: this.finishedAt?.toISOString() ?? null,
+      attempts: this.attempts,
+      workerIds: [...this.#workerIds],
+      errors: this.#errors.map((e) => ({ ...e })),
+      progress: this.#progress as JsonValue,
+    };
+    if (this.#status === TaskResultStatus.SUCCESSFUL) out.returnValue = this.#returnValue ?? null;
+    return out;
+  }
+}
