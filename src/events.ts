@@ -1,3 +1,4 @@
+import { activeLogger } from "./log.ts";
 import type { TaskResult } from "./result.ts";
 
 /** The lifecycle events, named after Django's task signals. */
@@ -51,10 +52,10 @@ export class TaskEvents {
       try {
         listener(result);
       } catch (error) {
-        process.emitWarning(
-          `tasklane: a '${event}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          { code: "TASKLANE_LISTENER_ERROR" },
-        );
+        const message = `tasklane: a '${event}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+        // TaskLogger.error's contract includes listener errors; the warning reaches those without a logger.
+        activeLogger()?.error(message);
+        process.emitWarning(message, { code: "TASKLANE_LISTENER_ERROR" });
       }
     }
   }

@@ -51,6 +51,11 @@ export abstract class BaseTaskBackend implements ResultOwner {
   readonly options: Readonly<Record<string, unknown>>;
 
   constructor(params: BackendParams) {
+    // Django refuses to instantiate a backend without enqueue (an abstract method); JS would only
+    // fail later, at the first enqueue, with "enqueue is not a function".
+    if (typeof (this as { enqueue?: unknown }).enqueue !== "function") {
+      throw new TypeError(`Can't instantiate backend class ${new.target.name} without an implementation of enqueue().`);
+    }
     this.alias = params.alias;
     this.queues = new Set(params.queues);
     this.options = params.options;
