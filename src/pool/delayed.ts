@@ -1,0 +1,65 @@
+import { DelayHeap } from "./delay-heap.ts";
+import type { PoolJob } from "./types.ts";
+
+/** setTimeout's largest delay; a later job simply gets its timer re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Jobs whose `runAfter` is in the future: one heap and one timer for the earliest of them. */
+export class DelayedJobs {
+  readonly #heap = new DelayHeap<PoolJob>();
+  readonly #onDue: (job: PoolJob) => void;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  /** @param onDue - receives each job once it is eligible (then the pool's dispatch follows). */
+  constructor(onDue: (job: PoolJob) => void) {
+    this.#onDue = onDue;
+  }
+
+  get size(): number {
+    return this.#heap.size;
+  }
+
+  add(job: PoolJob): void {
+    this.#heap.push(job);
+    if ((job.runAfter ?? 0) < this.#timerAt) this.#arm();
+  }
+
+  /** Removes and returns the jobs matching `test`, keeping the others. */
+  take(test: (job: PoolJob) => boolean): PoolJob[] {
+    const taken: PoolJob[] = [];
+    for (const job of this.#heap.drain()) {
+      if (test(job)) taken.push(job);
+      else this.#heap.push(job);
+    }
+    this.#arm();
+    return taken;
+  }
+
+  dispose(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  #arm(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const next = this.#heap.peek();
+    this.#timerAt = next?.runAfter ?? Number.POSITIVE_INFINITY;
+    if (next === undefined) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, this.#timerAt - Date.now()));
+    // Unref'd: the pool's keep-alive already holds the loop while jobs are pending.
+    this.#timer = setTimeout(this.#fire, delay).unref();
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = null;
+    const now = Date.now();
+    for (let job = this.#heap.peek(); job !== undefined && (job.runAfter ?? 0) <= now; job = this.#heap.peek()) {
+      this.#heap.pop();
+      this.#onDue(job);
+    }
+    this.#arm();
+  };
+}

@@ -1,0 +1,72 @@
+import { BucketQueue } from "./bucket-queue.ts";
+import type { PoolJob } from "./types.ts";
+import type { WorkerSlot } from "./worker-slot.ts";
+
+/**
+ * How long a prefetched job may wait inside a worker behind the jobs before it, in milliseconds of
+ * expected run time. Prefetch hides the round trip for short jobs; bounding it by time keeps the
+ * priority inversion (a later, more urgent job waiting behind buffered ones) under ~1.5 ms.
+ */
+export const PREFETCH_BUDGET_MS = 1.5;
+/** Hard cap on jobs held by one worker, running one included, however short the jobs are. */
+export const MAX_HELD_PER_WORKER = 64;
+/** Weight of the newest run time in the lane's moving average. */
+const EWMA_ALPHA = 0.2;
+
+/** First delay before forking again after a worker failed to start, doubled per failure in a row. */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 5_000;
+/** After this many start-up failures in a row the lane's waiting jobs fail instead of waiting forever. */
+export const MAX_STARTUP_FAILURES = 5;
+
+/**
+ * One lane (queue name): its waiting jobs, its workers, and what it has learned about them. Lanes
+ * share nothing, so a saturated lane never holds back another.
+ */
+export class Lane {
+  readonly name: string;
+  readonly maxWorkers: number;
+  readonly queue = new BucketQueue<PoolJob>();
+  readonly workers: WorkerSlot[] = [];
+  /** Workers spawned that have not said READY yet. */
+  starting = 0;
+  /** Moving average of job run time in ms (worker clock); NaN until a job has finished. */
+  ewma = Number.NaN;
+  /** Workers in a row that died before running anything; drives the re-fork backoff. */
+  failureStreak = 0;
+  /** Start-ups in a row that never reached READY. */
+  startupFailures = 0;
+  /** Earliest time the next worker may be forked (backoff). */
+  nextSpawnAt = 0;
+  retryTimer: NodeJS.Timeout | null = null;
+  /** Queued for the next dispatch pass. */
+  dirty = false;
+
+  constructor(name: string, maxWorkers: number) {
+    if (!(Number.isInteger(maxWorkers) && maxWorkers >= 1)) {
+      throw new RangeError(`lane '${name}': maxWorkers must be an integer >= 1 (got ${String(maxWorkers)})`);
+    }
+    this.name = name;
+    this.maxWorkers = maxWorkers;
+  }
+
+  /** How many jobs one worker may hold (running + buffered) right now. */
+  holdLimit(): number {
+    const ewma = this.ewma;
+    if (Number.isNaN(ewma)) return 1; // nothing known yet: no prefetch
+    if (ewma * MAX_HELD_PER_WORKER <= PREFETCH_BUDGET_MS) return MAX_HELD_PER_WORKER;
+    return 1 + Math.floor(PREFETCH_BUDGET_MS / ewma);
+  }
+
+  recordRunTime(ms: number): void {
+    const sample = Math.max(ms, 0); // the clocks are ms-grained and may step back
+    this.ewma = Number.isNaN(this.ewma) ? sample : this.ewma + EWMA_ALPHA * (sample - this.ewma);
+  }
+
+  /** Notes a worker that died before it ran anything, and pushes the next fork back. */
+  recordFailure(now: number): void {
+    this.failureStreak++;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failureStreak - 1));
+    this.nextSpawnAt = now + delay;
+  }
+}

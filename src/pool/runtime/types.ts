@@ -1,0 +1,42 @@
+/** How a worker ended, as its runtime reports it. */
+export interface WorkerExit {
+  /** Exit code, or null when a signal ended a child process. */
+  readonly code: number | null;
+  /** The signal that ended a child process, else null. */
+  readonly signal: string | null;
+  /** What the runtime knows of the cause (a thread's uncaught error, a failed spawn), else null. */
+  readonly reason: string | null;
+}
+
+/** What a runtime reports about one worker. */
+export interface RuntimeHooks {
+  /** Batches of frames the worker sent; a reader hands over everything it parsed from one read. */
+  onBatches(batches: readonly unknown[][]): void;
+  /** The worker is gone and every frame it sent has been delivered. Called exactly once. */
+  onExit(exit: WorkerExit): void;
+}
+
+/** One worker as the pool drives it, whatever runs it. */
+export interface RuntimeWorker {
+  /** `String(pid)` or `thread-<threadId>`. */
+  readonly id: string;
+  readonly pid: number | null;
+  readonly threadId: number | null;
+  /** Sends one batch of frames as one write / one message. */
+  send(frames: readonly unknown[]): void;
+  /** Ends the worker now: SIGTERM then SIGKILL after a grace period, or `worker.terminate()`. */
+  kill(): void;
+  /** "Worker process 1234 exited with code 3 (signal none)" or "Worker thread 7 exited with code 1" (no reason). */
+  describeExit(exit: WorkerExit): string;
+}
+
+/** Starts workers of one kind. */
+export interface Runtime {
+  readonly kind: "process" | "thread";
+  /**
+   * Starts a worker; the hooks receive its frames and its exit. Never keeps the event loop alive by
+   * itself (the pool holds its own handle while it has work).
+   * @throws when the worker cannot even be created (e.g. flags a worker thread rejects).
+   */
+  spawn(hooks: RuntimeHooks): RuntimeWorker;
+}

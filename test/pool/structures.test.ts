@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { BucketQueue } from "../../src/pool/bucket-queue.ts";
+import { DelayHeap } from "../../src/pool/delay-heap.ts";
+import { Deque } from "../../src/pool/deque.ts";
+import { encodeBatch, LineReader } from "../../src/pool/framing.ts";
+import { Lane, MAX_HELD_PER_WORKER } from "../../src/pool/lane.ts";
+import { inheritedExecArgv } from "../../src/pool/runtime/entry.ts";
+import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
+import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
+
+describe("Deque", () => {
+  it("pushes and pops at both ends across growth and wrap-around", () => {
+    const d = new Deque<number>();
+    const model: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 3 === 0) {
+        d.unshift(i);
+        model.unshift(i);
+      } else {
+        d.push(i);
+        model.push(i);
+      }
+      if (i % 5 === 0) expect(d.shift()).toBe(model.shift());
+    }
+    expect(d.size).toBe(model.length);
+    while (model.length > 0) expect(d.shift()).toBe(model.shift());
+    expect(d.shift()).toBeUndefined();
+  });
+});
+
+describe("BucketQueue", () => {
+  it("pops by priority, FIFO among equals, with unshift going to the front", () => {
+    const q = new BucketQueue<{ priority: number; id: string }>();
+    for (const [priority, id] of [
+      [0, "a"],
+      [5, "b"],
+      [-100, "c"],
+      [5, "d"],
+      [100, "e"],
+      [0, "f"],
+    ] as const) {
+      q.push({ priority, id });
+    }
+    q.unshift({ priority: 0, id: "front" });
+    expect(q.size).toBe(7);
+    const order: string[] = [];
+    for (let item = q.pop(); item !== undefined; item = q.pop()) order.push(item.id);
+    expect(order).toEqual(["e", "b", "d", "front", "a", "f", "c"]);
+    expect(q.size).toBe(0);
+  });
+
+  it("rejects priorities outside -100..100", () => {
+    const q = new BucketQueue<{ priority: number }>();
+    expect(() => q.push({ priority: 101 })).toThrow(RangeError);
+  });
+});
+
+describe("DelayHeap", () => {
+  it("pops by runAfter, then key", () => {
+    const heap = new DelayHeap<{ key: number; runAfter: number }>();
+    const items = Array.from({ length: 200 }, (_, i) => ({ key: i, runAfter: (i * 7919) % 50 }));
+    for (const item of items) heap.push(item);
+    const out: number[] = [];
+    for (let item = heap.pop(); item !== undefined; item = heap.pop()) out.push(item.key);
+    const expected = [...items].sort((a, b) => a.runAfter - b.runAfter || a.key - b.key).map((i) => i.key);
+    expect(out).toEqual(expected);
+  });
+});
+
+describe("JobBuffer (the worker's prefetch buffer)", () => {
+  it("hands out jobs by priority, then key, whatever the arrival order", () => {
+    const buffer = new JobBuffer();
+    const job = (key: number, priority: number): BufferedJob => ({
+      key,
+      priority,
+      ref: 0,
+      args: [],
+      resultId: "",
+      attempt: 1,
+      meta: null,
+    });
+    for (const [key, priority] of [
+      [1, 0],
+      [2, 0],
+      [5, 3],
+      [3, -1],
+      [4, 3],
+      [6, 0],
+    ] as const) {
+      buffer.insert(job(key, priority));
+    }
+    expect(buffer.shift()?.key).toBe(4);
+    buffer.insert(job(7, 10));
+    const order: number[] = [];
+    for (let j = buffer.shift(); j !== undefined; j = buffer.shift()) order.push(j.key);
+    expect(order).toEqual([7, 5, 1, 2, 6, 3]);
+  });
+});
+
+describe("LineReader", () => {
+  it("parses every complete batch of a chunk at once and keeps the partial rest", () => {
+    const reader = new LineReader();
+    const text = encodeBatch([[1, "a\nb"], [2]]) + encodeBatch([[3, { x: 1 }]]);
+    expect(reader.push(text.slice(0, 5))).toBeNull();
+    const cut = text.indexOf("\n") + 3;
+    expect(reader.push(text.slice(5, cut))).toEqual([[[1, "a\nb"], [2]]]);
+    expect(reader.push(text.slice(cut))).toEqual([[[3, { x: 1 }]]]);
+  });
+});
+
+describe("Lane.holdLimit (time-bounded prefetch)", () => {
+  it("prefetches nothing until run times are known, then bounds the buffer by time and a cap", () => {
+    const lane = new Lane("default", 1);
+    expect(lane.holdLimit()).toBe(1);
+    lane.recordRunTime(300);
+    expect(lane.holdLimit()).toBe(1);
+    const fast = new Lane("fast", 1);
+    fast.recordRunTime(0);
+    expect(fast.holdLimit()).toBe(MAX_HELD_PER_WORKER);
+    const medium = new Lane("medium", 1);
+    medium.recordRunTime(0.5);
+    expect(medium.holdLimit()).toBe(4); // the running job + 3 buffered × 0.5 ms
+  });
+});
+
+describe("worker flags", () => {
+  it("drops debugger, eval and watch flags from the inherited execArgv", () => {
+    expect(
+      inheritedExecArgv([
+        "--inspect=9229",
+        "--inspect-brk",
+        "--import",
+        "tsx",
+        "--debug-port",
+        "1234",
+        "-e",
+        "code()",
+        "--watch",
+        "--max-old-space-size=100",
+        "--conditions=development",
+      ]),
+    ).toEqual(["--import", "tsx", "--max-old-space-size=100", "--conditions=development"]);
+  });
+
+  it("recognises tsx among loader flags, and TypeScript module URLs", () => {
+    expect(execArgvLoadsTsx(["--import", "tsx"])).toBe(true);
+    expect(execArgvLoadsTsx(["--import=file:///x/node_modules/tsx/dist/esm/index.mjs"])).toBe(true);
+    expect(execArgvLoadsTsx(["--loader", "tsx/esm"])).toBe(true);
+    expect(execArgvLoadsTsx(["--import", "./setup.mjs", "--conditions", "tsx"])).toBe(false);
+    expect(isTypeScriptUrl("file:///a/b.ts")).toBe(true);
+    expect(isTypeScriptUrl("file:///a/b.mts")).toBe(true);
+    expect(isTypeScriptUrl("file:///a/b.mjs")).toBe(false);
+  });
+});
