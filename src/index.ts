@@ -11,6 +11,9 @@ export {
 } from "./backends/base.ts";
 export { DummyBackend } from "./backends/dummy.ts";
 export { ImmediateBackend } from "./backends/immediate.ts";
+export { PoolBackend } from "./backends/pool-backend.ts";
+export { ProcessPoolBackend } from "./backends/process-pool.ts";
+export { ThreadPoolBackend } from "./backends/thread-pool.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
 export { currentResultId, type TaskContext } from "./context.ts";
 export {
@@ -27,9 +30,17 @@ export {
 } from "./errors.ts";
 export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
 export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
+export {
+  isFinished,
+  recordEnqueued,
+  recordFailed,
+  recordProgress,
+  recordStarted,
+  recordSucceeded,
+} from "./lifecycle.ts";
 export { setLogger, type TaskLogger } from "./log.ts";
 export type { TaskProgress } from "./progress.ts";
-export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
+export { type ResultOwner, type ResultState, TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
 export {
   type AnyTask,
   DEFAULT_BACKEND_ALIAS,
@@ -40,5 +51,5 @@ export {
   task,
   type UsingOptions,
 } from "./task.ts";
-export type { TaskError } from "./task-error.ts";
+export { type TaskError, toTaskError } from "./task-error.ts";
 export { MAX_PRIORITY, MIN_PRIORITY } from "./validation.ts";

@@ -1,0 +1,17 @@
+import type { BackendParams } from "./base.ts";
+import { PoolBackend } from "./pool-backend.ts";
+
+/**
+ * Runs tasks in warm child processes that import each task by module path. A crashed child fails
+ * only the task it was running and is replaced; CPU-heavy work never blocks the parent's event loop.
+ *
+ * Options: `maxWorkers` (default: available parallelism), `maxResults` (default 1000),
+ * `queues: { [queueName]: { maxWorkers } }` for lanes with their own workers.
+ */
+export class ProcessPoolBackend extends PoolBackend {
+  protected override readonly runtime = "process" as const;
+
+  constructor(params: BackendParams) {
+    super(params, "process-pool");
+  }
+}
