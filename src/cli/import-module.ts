@@ -1,0 +1,20 @@
+import { pathToFileURL } from "node:url";
+import { CliError, describeError } from "./errors.ts";
+import { ensureTypeScript, isTypeScriptPath } from "../typescript.ts";
+
+/** A module's namespace object. */
+export type ModuleNamespace = Readonly<Record<string, unknown>>;
+
+/**
+ * Imports a JS or TS module file, registering tsx first when the file needs it.
+ * @param what - what the file is, for the message: `task module`, `config file`.
+ * @throws CliError (exit 2) naming the file and what went wrong in it.
+ */
+export async function importFile(file: string, what: string): Promise<ModuleNamespace> {
+  try {
+    if (isTypeScriptPath(file)) await ensureTypeScript();
+    return (await import(pathToFileURL(file).href)) as ModuleNamespace;
+  } catch (error) {
+    throw new CliError(`Could not import ${what} ${file}: ${describeError(error)}`, undefined, { cause: error });
+  }
+}
