@@ -1,0 +1,66 @@
+import { median, quantile, type Summary, summarize } from "./stats.ts";
+import type { BenchResults, CpuRow, LatencyRow, MemoryRow, RowKey } from "./types.ts";
+
+/*
+ * Numbers derived from raw samples, shared by the tables, the ratios, the targets and the chart, so
+ * that they all say the same thing.
+ */
+
+/** The row of `rows` for this contender and worker count (`null` workers matches any for inline rows). */
+export function findRow<R extends RowKey>(
+  rows: readonly R[],
+  backend: RowKey["backend"],
+  workers: number | null,
+): R | undefined {
+  return rows.find((r) => r.backend === backend && (r.workers === null || workers === null || r.workers === workers));
+}
+
+/** Median no-op throughput (tasks/s) of a contender, NaN when it was not measured. */
+export function throughputOf(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const row = findRow(results.throughput, backend, workers);
+  return row ? median(row.perSecond) : Number.NaN;
+}
+
+/** p50 and p99 of each run's round trips (µs), summarised over the runs. */
+export function latencySummary(row: LatencyRow): { p50: Summary; p99: Summary } {
+  return {
+    p50: summarize(row.runs.map((trips) => quantile(trips, 0.5))),
+    p99: summarize(row.runs.map((trips) => quantile(trips, 0.99))),
+  };
+}
+
+/** Median single-task round trip (µs), NaN when not measured. */
+export function latencyP50Of(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const row = findRow(results.latency, backend, workers);
+  return row ? latencySummary(row).p50.median : Number.NaN;
+}
+
+/** Median Benchmark.js cost of one `enqueue()`/`run()` call (µs), NaN when not measured. */
+export function enqueueMedianOf(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const row = findRow(results.enqueue, backend, workers);
+  return row ? median(row.benchmarkUs) : Number.NaN;
+}
+
+/** Speedup over inline of each counted run: the inline run paired with it over its wall time. */
+export function cpuSpeedups(row: CpuRow): number[] {
+  return row.wallMs.map((ms, i) => (row.inlineMs[i] ?? Number.NaN) / ms);
+}
+
+/** Median CPU speedup over inline of a contender, NaN when not measured. */
+export function speedupOf(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const cpu = results.cpu;
+  const row = cpu ? findRow(cpu.rows, backend, workers) : undefined;
+  return row ? median(cpuSpeedups(row)) : Number.NaN;
+}
+
+/** Largest parent heap growth over the memory runs (bytes), NaN when there were none. */
+export function heapDelta(row: MemoryRow): number {
+  if (row.runs.length === 0) return Number.NaN;
+  return Math.max(...row.runs.map((r) => r.heapAfter - r.heapBefore));
+}
+
+/** Largest parent RSS growth over the memory runs (bytes). */
+export function rssDelta(row: MemoryRow): number {
+  if (row.runs.length === 0) return Number.NaN;
+  return Math.max(...row.runs.map((r) => r.rssAfter - r.rssBefore));
+}

@@ -1,0 +1,103 @@
+import { enqueueMedianOf, findRow, heapDelta, latencyP50Of, speedupOf, throughputOf } from "./derive.ts";
+import { ratio } from "./stats.ts";
+import type { BenchResults, TargetResult } from "./types.ts";
+
+/** The pools issue states its targets at 2 workers. */
+const TARGET_WORKERS = 2;
+const MB = 1024 * 1024;
+
+/**
+ * The promises of the pools issue, each checked against this run: met, not met, or not measured
+ * (a contender or worker count left out by the options). Ratios are within this one run, so a
+ * busy machine slows both sides of each comparison.
+ */
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  const w = TARGET_WORKERS;
+  const quick = results.options.quick ? " (--quick: fewer tasks and repeats)" : "";
+  const out: TargetResult[] = [];
+  const atLeast = (name: string, measured: number, min: number, detail: string) =>
+    out.push(target(name, measured, `>= ${min}x`, measured >= min, detail));
+
+  const pp = throughputOf(results, "process-pool", w);
+  atLeast(
+    `process-pool no-op throughput >= 5x tinypool child_process (${w} workers)`,
+    ratio(pp, throughputOf(results, "tinypool-process", w)),
+    5,
+    `flood of ${results.options.tasks} tasks${quick}`,
+  );
+  atLeast(
+    `process-pool no-op throughput >= piscina (${w} workers)`,
+    ratio(pp, throughputOf(results, "piscina", w)),
+    1,
+    `flood of ${results.options.tasks} tasks${quick}`,
+  );
+  atLeast(
+    `thread-pool no-op throughput >= 1.5x piscina (${w} workers)`,
+    ratio(throughputOf(results, "thread-pool", w), throughputOf(results, "piscina", w)),
+    1.5,
+    `flood of ${results.options.tasks} tasks${quick}`,
+  );
+  for (const backend of ["process-pool", "thread-pool"] as const) {
+    const us = enqueueMedianOf(results, backend, w);
+    out.push(
+      target(
+        `${backend} enqueue() median < 20 us (${w} workers)`,
+        us,
+        "< 20 us",
+        us < 20,
+        `Benchmark.js median${quick}`,
+      ),
+    );
+  }
+  const tripRatio = ratio(latencyP50Of(results, "process-pool", w), latencyP50Of(results, "raw-fork", 1));
+  out.push(
+    target(
+      `process-pool single-task round trip < 2x raw fork ping-pong (${w} workers)`,
+      tripRatio,
+      "< 2x",
+      tripRatio < 2,
+      `p50 enqueue -> finished over p50 raw child_process.fork IPC echo${quick}`,
+    ),
+  );
+  const cpuTasks = results.cpu?.tasks ?? 0;
+  const scaled =
+    cpuTasks === 200 ? "" : ` (scaled: ${cpuTasks} tasks instead of 200${results.options.quick ? ", --quick" : ""})`;
+  for (const backend of ["process-pool", "thread-pool"] as const) {
+    atLeast(
+      `${backend}: 200 CPU tasks of ~7 ms, ${w} workers >= 1.8x faster than inline`,
+      speedupOf(results, backend, w),
+      1.8,
+      `fib(${results.cpu?.fibN ?? "?"}) ~ ${(results.cpu?.taskMs ?? Number.NaN).toFixed(1)} ms each${scaled}`,
+    );
+  }
+  for (const backend of ["process-pool", "thread-pool"] as const) {
+    const row = findRow(results.memory, backend, results.memory.find((r) => r.backend === backend)?.workers ?? null);
+    const deltaMb = row ? heapDelta(row) / MB : Number.NaN;
+    const tasks = row?.tasks ?? results.options.memoryTasks;
+    const note =
+      tasks === 1_000_000
+        ? ""
+        : ` (scaled: ${tasks} tasks instead of a million${results.options.quick ? ", --quick" : ""})`;
+    out.push(
+      target(
+        `${backend}: a million no-op tasks with maxResults ${results.options.maxResults} leave the heap within 20 MB`,
+        deltaMb,
+        "<= 20 MB",
+        Math.abs(deltaMb) <= 20,
+        `heap after GC minus before, ${row?.workers ?? "?"} workers${note}`,
+      ),
+    );
+  }
+  return out;
+}
+
+function target(name: string, measured: number, threshold: string, met: boolean, detail: string): TargetResult {
+  const known = Number.isFinite(measured);
+  return {
+    name,
+    measured: known ? Math.round(measured * 1000) / 1000 : null,
+    threshold,
+    met: known ? met : null,
+    detail: known ? detail : `not measured (needs the contenders and ${TARGET_WORKERS} in --workers)`,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The benchmark's pure parts: statistics, option parsing, and the report and chart built from a
+ * hand-made result (a partial run, so missing contenders must read "n/a", never crash or "MET").
+ */
+import { describe, expect, it } from "vitest";
+import { BenchOptionError, parseBackends, parseWorkerList, resolveOptions } from "../../src/bench/options.ts";
+import { renderReport } from "../../src/bench/report/render.ts";
+import { renderSvg } from "../../src/bench/report/svg.ts";
+import { quantile, summarize } from "../../src/bench/stats.ts";
+import { evaluateTargets } from "../../src/bench/targets.ts";
+import type { BenchResults } from "../../src/bench/types.ts";
+import { checkWellFormed } from "./svg-check.ts";
+
+describe("stats", () => {
+  it("interpolates quantiles and summarises", () => {
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.99)).toBeCloseTo(4.96);
+    expect(quantile([], 0.5)).toBeNaN();
+    expect(summarize([3, 1, 2])).toMatchObject({ n: 3, median: 2, min: 1, max: 3 });
+  });
+});
+
+describe("options", () => {
+  it("parses backends in canonical order and refuses unknown ones", () => {
+    expect(parseBackends("piscina, process-pool,piscina")).toEqual(["process-pool", "piscina"]);
+    expect(() => parseBackends("process-pool,bullmq")).toThrow(BenchOptionError);
+    expect(() => parseBackends("process-pool,bullmq")).toThrow(/unknown backend 'bullmq'/);
+  });
+
+  it("parses worker lists", () => {
+    expect(parseWorkerList("4,1,2,2")).toEqual([1, 2, 4]);
+    expect(() => parseWorkerList("1,0")).toThrow(/whole number >= 1/);
+    expect(() => parseWorkerList("1,x")).toThrow(BenchOptionError);
+  });
+
+  it("shrinks everything with --quick, and explicit options win", () => {
+    const quick = resolveOptions({ quick: true, tasks: 123 });
+    const full = resolveOptions({});
+    expect(quick.tasks).toBe(123);
+    expect(quick.repeat).toBeLessThan(full.repeat);
+    expect(quick.memoryTasks).toBeLessThan(full.memoryTasks);
+    expect(full.memoryTasks).toBe(1_000_000);
+    expect(full.cpuTasks).toBe(200);
+    expect(full.workers).toContain(2);
+  });
+});
+
+/** A small, plausible result of `--backends process-pool,piscina --workers 2`. */
+function partialResults(): BenchResults {
+  const options = {
+    ...resolveOptions({ quick: true }),
+    backends: ["process-pool", "piscina"],
+    workers: [2],
+    cpuWorkers: [1, 2],
+  };
+  const results: BenchResults = {
+    schema: 1,
+    tasklaneVersion: "0.0.0",
+    node: process.version,
+    v8: process.versions.v8,
+    date: "2026-01-01T00:00:00.000Z",
+    durationSeconds: 1,
+    machine: {
+      cpuModel: "Test <CPU> & co",
+      cores: 2,
+      availableParallelism: 2,
+      memoryBytes: 2 ** 30,
+      os: { type: "Linux", platform: "linux", release: "6", arch: "x64" },
+      loadavg: [0, 0, 0],
+    },
+    options: options as BenchResults["options"],
+    enqueue: [
+      {
+        backend: "process-pool",
+        workers: 2,
+        benchmarkUs: [1.5, 1.6],
+        benchmarkRme: 2,
+        benchmarkDelay: 0.01,
+        perCall: [],
+      },
+    ],
+    throughput: [
+      { backend: "process-pool", workers: 2, tasks: 1000, perSecond: [50_000, 60_000] },
+      { backend: "piscina", workers: 2, tasks: 1000, perSecond: [20_000, 22_000] },
+    ],
+    latency: [
+      { backend: "raw-fork", workers: 1, runs: [[30, 31, 32]] },
+      { backend: "process-pool", workers: 2, runs: [[50, 52, 54]] },
+    ],
+    cpu: {
+      fibN: 27,
+      taskMs: 7,
+      tasks: 6,
+      inlineMs: [42],
+      rows: [
+        { backend: "process-pool", workers: 1, wallMs: [44], inlineMs: [42] },
+        { backend: "process-pool", workers: 2, wallMs: [23], inlineMs: [42] },
+      ],
+    },
+    payload: [],
+    memory: [
+      {
+        backend: "process-pool",
+        workers: 2,
+        tasks: 5000,
+        runs: [{ heapBefore: 10e6, heapAfter: 10.5e6, rssBefore: 80e6, rssAfter: 81e6, seconds: 0.1 }],
+        childRssIdle: [50e6, 51e6],
+        childRssAfter: [52e6, 53e6],
+      },
+    ],
+    targets: [],
+    timings: [],
+    leftoverChildren: [],
+  };
+  results.targets = evaluateTargets(results);
+  return results;
+}
+
+describe("report", () => {
+  it("marks targets of missing contenders n/a and computes the others", () => {
+    const targets = partialResults().targets;
+    const byName = (part: string) => targets.find((t) => t.name.includes(part));
+    expect(byName("5x tinypool")?.met).toBeNull();
+    expect(byName("process-pool no-op throughput >= piscina")).toMatchObject({ met: true, measured: 2.619 });
+    expect(byName("process-pool enqueue()")).toMatchObject({ met: true, measured: 1.55 });
+    expect(byName("round trip")).toMatchObject({ met: true, measured: 1.677 });
+    expect(byName("process-pool: 200 CPU")?.met).toBe(true);
+    expect(byName("thread-pool: 200 CPU")?.met).toBeNull();
+    expect(byName("process-pool: a million")?.met).toBe(true);
+  });
+
+  it("renders every table without crashing on missing rows", () => {
+    const text = renderReport(partialResults());
+    expect(text).toContain("== targets (pools issue) ==");
+    expect(text).toMatch(/MET +process-pool no-op throughput >= piscina/);
+    expect(text).toMatch(/n\/a +process-pool no-op throughput >= 5x/);
+    expect(text).toContain("2.62x");
+  });
+
+  it("renders a well-formed SVG that escapes text", () => {
+    const svg = renderSvg(partialResults());
+    expect(() => checkWellFormed(svg)).not.toThrow();
+    expect(svg).toContain("Test &lt;CPU&gt; &amp; co");
+    expect(svg).toContain(">process-pool</text>");
+    expect(svg).toContain(">ideal</text>");
+    expect(svg).not.toContain("NaN");
+  });
+});
