@@ -55,6 +55,7 @@ function tasklane(runtime: "process" | "thread"): Contender {
     resultId: `r${key}`,
     attempt: 1,
     contextMeta: null,
+    timeoutMs: null,
   });
   const batch = (n: number) =>
     new Promise<void>((resolve) => {

@@ -13,6 +13,13 @@ export interface TaskContext {
    * as `result.progress` and as a `taskProgress` event.
    */
   reportProgress(progress: TaskProgress): void;
+  /**
+   * Aborted when this run is cancelled (or, on the immediate backend, timed out); its `reason` is an
+   * `Error` carrying the cancellation's message. A task that watches it can stop early; a pool
+   * backend kills the worker of one that ignores it after a grace period. Whatever the task does
+   * after the abort, the run ends with the cancellation error.
+   */
+  readonly signal: AbortSignal;
 }
 
 interface Scope {

@@ -44,15 +44,20 @@ function settle(value: unknown): Outcome {
   }
 }
 
-/** Builds the context object a `takesContext` task receives. */
+/**
+ * Builds the context object a `takesContext` task receives. `signal` is the run's cancellation
+ * signal; each backend owns its controller (a worker creates one per context-taking job).
+ */
 export function makeContext(
   taskResult: TaskResult,
   attempt: number,
   report: (progress: TaskProgress) => void,
+  signal: AbortSignal,
 ): TaskContext {
   return {
     taskResult,
     attempt,
+    signal,
     reportProgress(progress: TaskProgress): void {
       report(normalizeProgress(progress));
     },
@@ -89,6 +94,9 @@ export function workerSideResult(
     waitForState() {
       return Promise.reject(new BackendNotSupported("A task cannot wait for its own result."));
     },
+    cancelState() {
+      return Promise.reject(new BackendNotSupported("A task cannot cancel itself; throw an error instead."));
+    },
   };
   const state: ResultState = {
     id: meta.id,
@@ -105,6 +113,7 @@ export function workerSideResult(
     returnValue: undefined,
     progress: null,
     waiters: null,
+    handle: null,
   };
   return new TaskResult(state);
 }

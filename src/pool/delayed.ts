@@ -7,6 +7,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Jobs whose `runAfter` is in the future: one heap and one timer for the earliest of them. */
 export class DelayedJobs {
   readonly #heap = new DelayHeap<PoolJob>();
+  /** Keys in the heap, so a cancel knows whether the job is here. */
+  readonly #keys = new Set<number>();
+  /** Keys of cancelled jobs still in the heap: skipped when due, so a cancel costs O(1). */
+  readonly #cancelled = new Set<number>();
   readonly #onDue: (job: PoolJob) => void;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -17,20 +21,39 @@ export class DelayedJobs {
   }
 
   get size(): number {
-    return this.#heap.size;
+    return this.#keys.size;
   }
 
   add(job: PoolJob): void {
     this.#heap.push(job);
+    this.#keys.add(job.key);
     if ((job.runAfter ?? 0) < this.#timerAt) this.#arm();
+  }
+
+  /** Removes a job (the caller finishes it); false when it is not here. */
+  cancel(key: number): boolean {
+    if (!this.#keys.delete(key)) return false;
+    if (this.#keys.size === 0) {
+      this.#heap.drain();
+      this.#cancelled.clear();
+      this.#arm();
+    } else {
+      this.#cancelled.add(key);
+    }
+    return true;
   }
 
   /** Removes and returns the jobs matching `test`, keeping the others. */
   take(test: (job: PoolJob) => boolean): PoolJob[] {
     const taken: PoolJob[] = [];
     for (const job of this.#heap.drain()) {
-      if (test(job)) taken.push(job);
-      else this.#heap.push(job);
+      if (this.#cancelled.delete(job.key)) continue;
+      if (test(job)) {
+        this.#keys.delete(job.key);
+        taken.push(job);
+      } else {
+        this.#heap.push(job);
+      }
     }
     this.#arm();
     return taken;
@@ -58,6 +81,8 @@ export class DelayedJobs {
     const now = Date.now();
     for (let job = this.#heap.peek(); job !== undefined && (job.runAfter ?? 0) <= now; job = this.#heap.peek()) {
       this.#heap.pop();
+      if (this.#cancelled.delete(job.key)) continue;
+      this.#keys.delete(job.key);
       this.#onDue(job);
     }
     this.#arm();

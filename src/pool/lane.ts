@@ -28,8 +28,12 @@ export class Lane {
   readonly maxWorkers: number;
   readonly queue = new BucketQueue<PoolJob>();
   readonly workers: WorkerSlot[] = [];
+  /** Keys of cancelled jobs still in `queue`: skipped when popped, so a cancel costs O(1). */
+  readonly cancelled = new Set<number>();
   /** Workers spawned that have not said READY yet. */
   starting = 0;
+  /** Workers on their way out holding nothing (told to exit, or killed): not counted against maxWorkers. */
+  leaving = 0;
   /** Moving average of job run time in ms (worker clock); NaN until a job has finished. */
   ewma = Number.NaN;
   /** Workers in a row that died before running anything; drives the re-fork backoff. */
@@ -50,8 +54,47 @@ export class Lane {
     this.maxWorkers = maxWorkers;
   }
 
+  /** Jobs waiting in the queue, cancelled ones excluded. */
+  get waiting(): number {
+    return this.queue.size - this.cancelled.size;
+  }
+
+  /** Workers that count against `maxWorkers`. */
+  get active(): number {
+    return this.workers.length - this.leaving;
+  }
+
+  /** The next waiting job; call only while `waiting > 0`. */
+  pop(): PoolJob {
+    let job = this.queue.pop()!;
+    if (this.cancelled.size !== 0) {
+      while (this.cancelled.delete(job.key)) job = this.queue.pop()!;
+    }
+    return job;
+  }
+
+  /** Marks a job of the queue as cancelled (the caller finishes it). */
+  drop(key: number): void {
+    this.cancelled.add(key);
+    // Nothing live left: let go of the dead entries now rather than when a job next arrives.
+    if (this.waiting === 0) this.drain();
+  }
+
+  /** Removes and returns the waiting jobs, highest priority first. */
+  drain(): PoolJob[] {
+    const jobs = this.queue.drain();
+    if (this.cancelled.size === 0) return jobs;
+    const live = jobs.filter((job) => !this.cancelled.has(job.key));
+    this.cancelled.clear();
+    return live;
+  }
+
   /** How many jobs one worker may hold (running + buffered) right now. */
   holdLimit(): number {
+    // While the lane may still fork, a job buffered behind a busy worker would wait for that
+    // worker (there is no stealing back) rather than for the fork: keep jobs in the lane until
+    // every worker it may have is up. A lane in start-up backoff cannot fork, so it prefetches.
+    if (this.workers.length - this.leaving - this.starting < this.maxWorkers && this.failureStreak === 0) return 1;
     const ewma = this.ewma;
     if (Number.isNaN(ewma)) return 1; // nothing known yet: no prefetch
     if (ewma * MAX_HELD_PER_WORKER <= PREFETCH_BUDGET_MS) return MAX_HELD_PER_WORKER;

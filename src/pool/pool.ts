@@ -1,16 +1,19 @@
-import { BackendClosed, WorkerCrashed } from "../errors.ts";
+import { BackendClosed } from "../errors.ts";
 import type { Outcome } from "../run-task.ts";
-import { toTaskError } from "../task-error.ts";
+import { type TaskError, toTaskError } from "../task-error.ts";
 import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
 import { DelayedJobs } from "./delayed.ts";
-import { KeepAlive } from "./keep-alive.ts";
-import { Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
+import { Lane } from "./lane.ts";
+import { JobLedger } from "./ledger.ts";
 import { ModuleRefs } from "./module-refs.ts";
 import {
+  CANCEL,
   DEFINE,
+  DROPPED,
   FAILED,
   FATAL,
   LOADING,
+  MEMORY,
   PROGRESS,
   READY,
   RUN,
@@ -18,15 +21,26 @@ import {
   SUCCEEDED,
   type WorkerFrame,
 } from "./protocol.ts";
+import { type RecyclePolicy, recyclePolicy } from "./recycle.ts";
 import { ProcessRuntime } from "./runtime/process.ts";
 import { ThreadRuntime } from "./runtime/thread.ts";
-import type { Runtime, WorkerExit } from "./runtime/types.ts";
-import type { PoolCloseOptions, PoolJob, PoolListener, PoolOptions, WorkerInfo } from "./types.ts";
-import { WorkerSlot } from "./worker-slot.ts";
+import type { Runtime } from "./runtime/types.ts";
+import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
+import type { WorkerSlot } from "./worker-slot.ts";
+import { droppedOutcome, Workforce } from "./workforce.ts";
 
-export type { PoolCloseOptions, PoolJob, PoolListener, PoolOptions, WorkerInfo } from "./types.ts";
+export type {
+  PoolCloseOptions,
+  PoolJob,
+  PoolListener,
+  PoolOptions,
+  RecycleOptions,
+  WorkerInfo,
+} from "./types.ts";
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** setTimeout's largest delay, the bound of a job's timeout and a cancel's grace. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The engine under the thread and process backends: lanes of warm workers fed from priority queues.
@@ -34,37 +48,49 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
  * Jobs wait in their lane's bucket queue (or, while `runAfter` is in the future, in one heap with one
  * timer). Dispatch runs once per microtask and per batch of worker frames; it hands each worker jobs
  * up to a time-bounded credit (see `Lane.holdLimit`) and sends what it handed as one batch per worker.
- * Workers are forked lazily, at most `maxWorkers` per lane, and replaced when they die.
+ * Workers are forked lazily, at most `maxWorkers` per lane, replaced when they die, and retired as
+ * `PoolOptions.recycle` says (see workforce.ts). A job may have a timeout and may be cancelled; a
+ * worker that does not let go of such a job in time is killed and replaced.
  */
 export class WorkerPool {
-  readonly #listener: PoolListener;
-  readonly #runtime: Runtime;
+  readonly #ledger: JobLedger;
   readonly #lanes = new Map<string, Lane>();
   readonly #refs = new ModuleRefs();
-  readonly #keepAlive = new KeepAlive();
   readonly #delayed: DelayedJobs;
-  #pending = 0;
+  readonly #recycle: RecyclePolicy;
+  /** `recycle.maxTasksPerWorker`, read on every job handed out. */
+  readonly #maxTasks: number;
+  readonly #workforce: Workforce;
   #dirty: Lane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
-  /** Past the close deadline: nothing is dispatched or forked any more. */
-  #terminated = false;
-  #onDrained: (() => void) | null = null;
 
   constructor(options: PoolOptions) {
-    this.#listener = options.listener;
+    this.#ledger = new JobLedger(options.listener);
     const extra = options.execArgv ?? [];
-    if (options.runtime === "process") this.#runtime = new ProcessRuntime(extra);
-    else if (options.runtime === "thread") this.#runtime = new ThreadRuntime(extra);
+    let runtime: Runtime;
+    if (options.runtime === "process") runtime = new ProcessRuntime(extra);
+    else if (options.runtime === "thread") runtime = new ThreadRuntime(extra);
     else throw new RangeError(`runtime must be "process" or "thread" (got ${String(options.runtime)})`);
-    for (const [name, lane] of Object.entries(options.lanes)) this.#lanes.set(name, new Lane(name, lane.maxWorkers));
+    this.#recycle = recyclePolicy(options.recycle);
+    this.#maxTasks = this.#recycle.maxTasksPerWorker;
+    this.#workforce = new Workforce(runtime, this.#ledger, this.#recycle, {
+      onBatches: (slot, batches) => this.#onBatches(slot, batches),
+      dispatch: (lane) => this.#dispatch(lane),
+    });
+    for (const [name, config] of Object.entries(options.lanes)) {
+      const lane = new Lane(name, config.maxWorkers);
+      this.#lanes.set(name, lane);
+      this.#workforce.addLane(lane);
+    }
     this.#delayed = new DelayedJobs((job) => this.#enqueue(this.#lanes.get(job.lane)!, job));
   }
 
   /**
    * Queues a job. Synchronous and cheap: dispatch happens on the next microtask, so the jobs submitted
    * in one tick are sent to a worker together, and in priority order.
-   * @throws BackendClosed after `close()`; RangeError for an unknown lane or a priority out of range.
+   * @throws BackendClosed after `close()`; RangeError for an unknown lane, a priority out of range,
+   *   a timeout out of 1..2^31-1, or the key of a job still pending.
    */
   submit(job: PoolJob): void {
     if (this.#closing !== null) throw new BackendClosed("The worker pool is closed and takes no new jobs.");
@@ -74,23 +100,60 @@ export class WorkerPool {
     if (!(Number.isInteger(priority) && priority >= MIN_PRIORITY && priority <= MAX_PRIORITY)) {
       throw new RangeError(`priority must be an integer in ${MIN_PRIORITY}..${MAX_PRIORITY} (got ${priority})`);
     }
-    if (++this.#pending === 1) this.#keepAlive.set(true);
+    const timeoutMs = job.timeoutMs;
+    // `!= null`: a plain JavaScript caller may leave the field out altogether.
+    if (timeoutMs != null && !(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`timeoutMs must be a number in 1..${MAX_TIMER_MS} or null (got ${timeoutMs})`);
+    }
+    this.#ledger.add(job);
     if (job.runAfter !== null && job.runAfter > Date.now()) this.#delayed.add(job);
     else this.#enqueue(lane, job);
   }
 
-  /** Jobs submitted and not finished (waiting, delayed, buffered or running). */
-  get pending(): number {
-    return this.#pending;
+  /**
+   * Cancels a pending job, which then finishes with `{ ok: false, error }` whatever it does: at
+   * once if it waits (queued, delayed, or only buffered by a worker, which drops it); if it runs,
+   * its `context.signal` aborts, and its worker is killed and replaced if the job has not finished
+   * `graceMs` later. False when no such job is pending (unknown or finished). Cancelling a job
+   * again keeps the first error and grace.
+   * @throws RangeError when `graceMs` is out of 0..2^31-1.
+   */
+  cancel(key: number, error: TaskError, graceMs: number): boolean {
+    if (!(graceMs >= 0 && graceMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`cancel(): graceMs must be a number in 0..${MAX_TIMER_MS} (got ${graceMs})`);
+    }
+    const job = this.#ledger.get(key);
+    if (job === undefined) return false;
+    if (this.#ledger.cancellation(key) !== undefined) return true;
+    const lane = this.#lanes.get(job.lane)!;
+    const slot = lane.workers.find((s) => s.inflight.has(key));
+    if (slot === undefined) {
+      if (!this.#delayed.cancel(key)) lane.drop(key);
+      this.#ledger.finish(job, { ok: false, error }, Date.now());
+      return true;
+    }
+    const cancellation = this.#ledger.cancel(key, error, graceMs);
+    // A worker being killed gives the job up with its exit, which settles it with this error.
+    if (slot.leaving) return true;
+    slot.worker.send([[CANCEL, key, error.message]]);
+    // If it is only buffered (or importing), it is dropped, or its grace starts when it starts.
+    if (slot.current === job && slot.currentStartedAt >= 0) this.#workforce.armGrace(slot, job, cancellation);
+    return true;
   }
 
-  /** The live workers, starting ones included. */
+  /** Jobs submitted and not finished (waiting, delayed, buffered or running). */
+  get pending(): number {
+    return this.#ledger.size;
+  }
+
+  /** The live workers, starting and exiting ones included. */
   workerInfo(): WorkerInfo[] {
     const out: WorkerInfo[] = [];
     for (const lane of this.#lanes.values()) {
       for (const slot of lane.workers) {
         const { id, pid, threadId } = slot.worker;
-        out.push({ lane: lane.name, workerId: id, pid, threadId, busy: slot.inflight.size > 0 });
+        const busy = slot.inflight.size > 0;
+        out.push({ lane: lane.name, workerId: id, pid, threadId, busy, tasksDone: slot.tasksDone, rssMb: slot.rssMb });
       }
     }
     return out;
@@ -131,27 +194,26 @@ export class WorkerPool {
   /** Hands waiting jobs to the lane's ready workers, sends them, and forks workers if some still wait. */
   #dispatch(lane: Lane): void {
     lane.dirty = false;
-    const queue = lane.queue;
-    if (queue.size === 0 || this.#terminated) return;
+    if (lane.waiting === 0 || this.#workforce.terminated) return;
     const workers = lane.workers;
     // Idle workers first, so that a few jobs spread over the lane instead of piling into one buffer.
-    for (let i = 0; i < workers.length && queue.size > 0; i++) {
+    for (let i = 0; i < workers.length && lane.waiting > 0; i++) {
       const slot = workers[i]!;
-      if (slot.ready && slot.inflight.size === 0) this.#give(slot, queue.pop()!);
+      if (slot.accepting && slot.inflight.size === 0) this.#give(slot, lane.pop());
     }
     const limit = lane.holdLimit();
-    for (let gave = limit > 1; gave && queue.size > 0; ) {
+    for (let gave = limit > 1; gave && lane.waiting > 0; ) {
       gave = false;
-      for (let i = 0; i < workers.length && queue.size > 0; i++) {
+      for (let i = 0; i < workers.length && lane.waiting > 0; i++) {
         const slot = workers[i]!;
-        if (slot.ready && slot.inflight.size < limit) {
-          this.#give(slot, queue.pop()!);
+        if (slot.accepting && slot.inflight.size < limit) {
+          this.#give(slot, lane.pop());
           gave = true;
         }
       }
     }
     for (const slot of workers) slot.flush();
-    if (queue.size > 0) this.#maybeSpawn(lane);
+    if (lane.waiting > 0) this.#workforce.maybeSpawn(lane);
   }
 
   #give(slot: WorkerSlot, job: PoolJob): void {
@@ -162,49 +224,8 @@ export class WorkerPool {
     }
     slot.out.push([RUN, job.key, ref, job.priority, job.args, job.resultId, job.attempt, job.contextMeta ?? 0]);
     slot.inflight.set(job.key, job);
-  }
-
-  #maybeSpawn(lane: Lane): void {
-    if (this.#terminated || lane.retryTimer !== null) return;
-    let want = Math.min(lane.maxWorkers - lane.workers.length, lane.queue.size - lane.starting);
-    if (want <= 0) return;
-    if (lane.failureStreak > 0) {
-      // Workers keep dying before they run anything: fork one at a time, spaced by the backoff.
-      if (lane.starting > 0) return;
-      const wait = lane.nextSpawnAt - Date.now();
-      if (wait > 0) {
-        lane.retryTimer = setTimeout(() => {
-          lane.retryTimer = null;
-          this.#dispatch(lane);
-        }, wait).unref();
-        return;
-      }
-      want = 1;
-    }
-    for (; want > 0; want--) {
-      if (!this.#spawn(lane)) {
-        // Now in backoff: this arms the retry timer instead of forking again at once.
-        this.#maybeSpawn(lane);
-        return;
-      }
-    }
-  }
-
-  /** Forks one worker; false when the runtime refused to even create it. */
-  #spawn(lane: Lane): boolean {
-    const slot = new WorkerSlot(lane);
-    try {
-      slot.worker = this.#runtime.spawn({
-        onBatches: (batches) => this.#onBatches(slot, batches),
-        onExit: (exit) => this.#onExit(slot, exit),
-      });
-    } catch (error) {
-      this.#startupFailed(lane, error instanceof Error ? error.message : String(error));
-      return false;
-    }
-    lane.workers.push(slot);
-    lane.starting++;
-    return true;
+    // Counting jobs handed rather than finished caps what it runs, prefetch or not.
+    if (++slot.given >= this.#maxTasks) this.#workforce.retire(slot);
   }
 
   #onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void {
@@ -212,7 +233,7 @@ export class WorkerPool {
     for (const batch of batches) {
       for (const frame of batch as WorkerFrame[]) this.#onFrame(slot, frame);
     }
-    this.#dispatch(slot.lane);
+    this.#workforce.afterBatch(slot);
   }
 
   #onFrame(slot: WorkerSlot, frame: WorkerFrame): void {
@@ -224,11 +245,13 @@ export class WorkerPool {
         slot.currentStartedAt = frame[2];
         slot.lane.failureStreak = 0;
         slot.fatal = null; // an earlier uncaught error that user code survived is not this job's
-        try {
-          this.#listener.onStart(job, slot.worker.id, frame[2]);
-        } catch (error) {
-          warnListener("onStart", error);
+        // A job without a timeout arms nothing: no timer on the common path.
+        if (job.timeoutMs != null) this.#workforce.armTimeout(slot, job, job.timeoutMs);
+        const cancellation = this.#ledger.cancellation(job.key);
+        if (cancellation !== undefined && cancellation.timer === null) {
+          this.#workforce.armGrace(slot, job, cancellation);
         }
+        this.#ledger.started(job, slot.worker.id, frame[2]);
         return;
       }
       case SUCCEEDED:
@@ -239,12 +262,7 @@ export class WorkerPool {
         return;
       case PROGRESS: {
         const job = slot.inflight.get(frame[1]);
-        if (job === undefined) return;
-        try {
-          this.#listener.onProgress(job, frame[2]);
-        } catch (error) {
-          warnListener("onProgress", error);
-        }
+        if (job !== undefined) this.#ledger.progress(job, frame[2]);
         return;
       }
       case LOADING: {
@@ -257,11 +275,24 @@ export class WorkerPool {
       case READY:
         if (slot.ready) return;
         slot.ready = true;
+        slot.accepting = !slot.retiring && !slot.leaving;
         slot.lane.starting--;
         slot.lane.startupFailures = 0;
         return;
       case FATAL:
         slot.fatal = frame[1];
+        return;
+      case DROPPED: {
+        const job = slot.inflight.get(frame[1]);
+        if (job === undefined) return;
+        slot.inflight.delete(frame[1]);
+        if (slot.current === job) slot.current = null;
+        this.#ledger.finish(job, droppedOutcome(), Date.now());
+        return;
+      }
+      case MEMORY:
+        slot.rssMb = frame[1];
+        if (frame[1] > this.#recycle.maxWorkerMemoryMb) this.#workforce.retire(slot);
         return;
     }
   }
@@ -270,120 +301,49 @@ export class WorkerPool {
     const job = slot.inflight.get(key);
     if (job === undefined) return;
     slot.inflight.delete(key);
+    slot.tasksDone++;
     if (slot.current === job) {
       if (slot.currentStartedAt >= 0) slot.lane.recordRunTime(at - slot.currentStartedAt);
       slot.current = null;
+      slot.clearDeadline();
     }
-    this.#finish(job, outcome, at);
-  }
-
-  #finish(job: PoolJob, outcome: Outcome, at: number): void {
-    if (--this.#pending === 0) {
-      if (this.#closing === null) this.#keepAlive.set(false);
-      this.#onDrained?.();
-    }
-    try {
-      this.#listener.onFinish(job, outcome, at);
-    } catch (error) {
-      warnListener("onFinish", error);
-    }
-  }
-
-  #onExit(slot: WorkerSlot, exit: WorkerExit): void {
-    slot.dead = true;
-    const lane = slot.lane;
-    const index = lane.workers.indexOf(slot);
-    if (index >= 0) lane.workers.splice(index, 1);
-    if (!slot.ready) lane.starting--;
-    if (!this.#terminated) {
-      const what = slot.worker.describeExit(exit);
-      const reason = exit.reason ?? slot.fatal;
-      if (slot.ready) this.#salvage(slot, what, reason);
-      else this.#startupFailed(lane, `${what}${reason === null ? "" : `: ${reason}`} before it was ready`);
-    }
-    slot.markExited();
-    if (!this.#terminated) this.#dispatch(lane);
-  }
-
-  /** A worker died: its claimed job fails, the jobs it only buffered go back to the front of the lane. */
-  #salvage(slot: WorkerSlot, what: string, reason: string | null): void {
-    const lane = slot.lane;
-    const now = Date.now();
-    const current = slot.current;
-    if (current !== null && slot.inflight.delete(current.key)) {
-      const importing = slot.currentStartedAt < 0;
-      // A module that kills its worker on import would otherwise cost a fork per job.
-      if (importing) lane.recordFailure(now);
-      const where = `${importing ? "importing" : "running"} ${current.moduleUrl}#${current.exportName}`;
-      const error = new WorkerCrashed(`${what} while ${where}${reason === null ? "" : `: ${reason}`}`);
-      this.#finish(current, { ok: false, error: toTaskError(error) }, now);
-    }
-    slot.current = null;
-    // Descending keys, each put in front: the lane gets them back in their original order.
-    const buffered = [...slot.inflight.values()].sort((a, b) => b.key - a.key);
-    slot.inflight.clear();
-    for (const job of buffered) lane.queue.unshift(job);
-  }
-
-  #startupFailed(lane: Lane, what: string): void {
-    lane.startupFailures++;
-    lane.recordFailure(Date.now());
-    if (lane.startupFailures < MAX_STARTUP_FAILURES) return;
-    lane.startupFailures = 0;
-    const error = toTaskError(
-      new WorkerCrashed(
-        `Could not start a worker for lane '${lane.name}': ${MAX_STARTUP_FAILURES} start-ups in a row failed; the last: ${what}`,
-      ),
-    );
-    const now = Date.now();
-    for (const job of lane.queue.drain()) this.#finish(job, { ok: false, error }, now);
+    this.#ledger.finish(job, outcome, at);
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
     // Held until the last worker is gone, so that an awaited close() is not cut short by Node exiting.
-    this.#keepAlive.set(true);
+    this.#ledger.hold();
     const deadline = Date.now() + timeoutMs;
-    const closedError = toTaskError(
-      new BackendClosed(`The worker pool was closed before the task finished (timeout ${timeoutMs} ms)`),
-    );
+    const closed: Outcome = {
+      ok: false,
+      error: toTaskError(
+        new BackendClosed(`The worker pool was closed before the task finished (timeout ${timeoutMs} ms)`),
+      ),
+    };
     // Jobs that cannot become eligible before the deadline would only hold close() up.
     for (const job of this.#delayed.take((j) => (j.runAfter ?? 0) > deadline)) {
-      this.#finish(job, { ok: false, error: closedError }, Date.now());
+      this.#ledger.finish(job, closed, Date.now());
     }
-    if (this.#pending > 0) {
+    if (this.#ledger.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
-        this.#onDrained = () => {
+        this.#ledger.onDrained = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      this.#onDrained = null;
+      this.#ledger.onDrained = null;
     }
-    this.#terminated = true;
+    this.#workforce.terminated = true;
     const now = Date.now();
-    for (const job of this.#delayed.take(() => true)) this.#finish(job, { ok: false, error: closedError }, now);
+    for (const job of this.#delayed.take(() => true)) this.#ledger.finish(job, closed, now);
     this.#delayed.dispose();
     const exits: Promise<void>[] = [];
     for (const lane of this.#lanes.values()) {
-      if (lane.retryTimer !== null) clearTimeout(lane.retryTimer);
-      lane.retryTimer = null;
-      for (const job of lane.queue.drain()) this.#finish(job, { ok: false, error: closedError }, now);
-      for (const slot of lane.workers) {
-        const held = [...slot.inflight.values()];
-        slot.inflight.clear();
-        slot.current = null;
-        for (const job of held) this.#finish(job, { ok: false, error: closedError }, now);
-        slot.worker.kill();
-        exits.push(slot.exited);
-      }
+      for (const job of lane.drain()) this.#ledger.finish(job, closed, now);
+      exits.push(...this.#workforce.stopAll(lane, closed, now));
     }
     await Promise.all(exits);
-    this.#keepAlive.dispose();
+    this.#ledger.dispose();
   }
-}
-
-function warnListener(hook: string, error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`tasklane: the pool listener's ${hook} threw: ${text}`, { code: "TASKLANE_LISTENER_ERROR" });
 }

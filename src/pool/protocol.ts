@@ -18,6 +18,15 @@ import type { TaskError } from "../task-error.ts";
 export const DEFINE = 1;
 /** `[RUN, key, ref, priority, args, resultId, attempt, contextMeta | 0]`: buffer this job. */
 export const RUN = 2;
+/**
+ * `[CANCEL, key, reason]`: drop this job if it is only buffered (answered by DROPPED); abort its
+ * signal with `reason` if it is running; ignore it if the worker no longer holds it.
+ */
+export const CANCEL = 3;
+/** `[EXIT]`: finish the current job (if any), report it, then exit without starting another. */
+export const EXIT = 4;
+/** `[CONFIGURE, reportMemory]`: sent first, and only when some setting differs from the defaults. */
+export const CONFIGURE = 5;
 
 // Worker → parent.
 
@@ -35,10 +44,17 @@ export const FAILED = 14;
 export const PROGRESS = 15;
 /** `[FATAL, description]`: sent on an uncaught exception, just before the worker dies. */
 export const FATAL = 16;
+/** `[DROPPED, key]`: a cancelled job was removed from the buffer without running. */
+export const DROPPED = 17;
+/** `[MEMORY, mb]`: the worker's memory after a job (only when CONFIGURE asked for it). */
+export const MEMORY = 18;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
 export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0];
-export type ParentFrame = DefineFrame | RunFrame;
+export type CancelFrame = [typeof CANCEL, number, string];
+export type ExitFrame = [typeof EXIT];
+export type ConfigureFrame = [typeof CONFIGURE, boolean];
+export type ParentFrame = DefineFrame | RunFrame | CancelFrame | ExitFrame | ConfigureFrame;
 
 export type ReadyFrame = [typeof READY];
 export type LoadingFrame = [typeof LOADING, number];
@@ -47,6 +63,8 @@ export type SucceededFrame = [typeof SUCCEEDED, number, number, JsonValue];
 export type FailedFrame = [typeof FAILED, number, number, TaskError];
 export type ProgressFrame = [typeof PROGRESS, number, TaskProgress];
 export type FatalFrame = [typeof FATAL, string];
+export type DroppedFrame = [typeof DROPPED, number];
+export type MemoryFrame = [typeof MEMORY, number];
 export type WorkerFrame =
   | ReadyFrame
   | LoadingFrame
@@ -54,4 +72,6 @@ export type WorkerFrame =
   | SucceededFrame
   | FailedFrame
   | ProgressFrame
-  | FatalFrame;
+  | FatalFrame
+  | DroppedFrame
+  | MemoryFrame;

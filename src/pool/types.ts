@@ -24,6 +24,12 @@ export interface PoolJob {
   readonly attempt: number;
   /** Non-null iff the task takes a context. */
   readonly contextMeta: WorkerResultMeta | null;
+  /**
+   * How long the job may run, in ms from the moment its worker reports that it started; past it
+   * the worker is killed and replaced and the job fails with `TaskTimeout`. 1..2^31-1; null: no
+   * limit (and no timer at all). The import of the task's module is not counted.
+   */
+  readonly timeoutMs: number | null;
 }
 
 /** How the pool reports what happens to jobs. Calls are synchronous; a listener that throws is reported as a warning. */
@@ -49,6 +55,32 @@ export interface PoolOptions {
   listener: PoolListener;
   /** Extra node flags for workers, after the inherited `process.execArgv`. */
   execArgv?: string[];
+  /** When workers are retired and replaced. Absent: never (they live until they crash or close()). */
+  recycle?: RecycleOptions;
+}
+
+/**
+ * When a worker is retired: it takes no new job, finishes the ones it holds, is asked to exit
+ * (and killed if it has not within a few seconds), and is replaced if work waits. A retirement is
+ * not a crash: it fails nothing and does not slow down later forks. Every field is optional.
+ */
+export interface RecycleOptions {
+  /** Jobs handed to one worker before it is retired (it runs at most this many). Integer >= 1. */
+  maxTasksPerWorker?: number;
+  /**
+   * Retire a worker whose memory, reported after each job, is above this many MB: the RSS of a
+   * child process (`process.memoryUsage.rss()`), the V8 heap in use of a worker thread
+   * (`process.memoryUsage().heapUsed` in the thread: its RSS would be the whole process's). Only
+   * when set do workers measure and report anything. A number > 0; MB here are 2^20 bytes.
+   */
+  maxWorkerMemoryMb?: number;
+  /** Retire a worker that has held no job for this long, in ms, down to `minWorkers` per lane. A number > 0. */
+  idleTimeoutMs?: number;
+  /**
+   * Workers per lane the idle timeout leaves running (default 0). It does not fork workers ahead
+   * of work: it only stops idle ones from going. Integer >= 0.
+   */
+  minWorkers?: number;
 }
 
 /** One row of `WorkerPool.workerInfo()`. */
@@ -60,6 +92,10 @@ export interface WorkerInfo {
   threadId: number | null;
   /** True while the worker holds a job (running or buffered). */
   busy: boolean;
+  /** Jobs it finished (succeeded or failed; not those it gave back or dropped). */
+  tasksDone: number;
+  /** Its memory in MB as last reported (see `RecycleOptions.maxWorkerMemoryMb`); null when not reported. */
+  rssMb: number | null;
 }
 
 /** Options of `WorkerPool.close()`. */

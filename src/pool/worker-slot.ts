@@ -8,6 +8,12 @@ export class WorkerSlot {
   worker!: RuntimeWorker;
   /** It said READY: jobs may be sent. */
   ready = false;
+  /** Dispatch may hand it jobs: ready, and neither retiring nor being stopped. */
+  accepting = false;
+  /** To be told to exit once it holds nothing (recycling); it takes no new job meanwhile. */
+  retiring = false;
+  /** Told to exit, or killed: counted in `lane.leaving`. */
+  leaving = false;
   /** Its exit was handled. */
   dead = false;
   /** Jobs sent and not finished, by key: the running one and the buffered ones. */
@@ -16,6 +22,18 @@ export class WorkerSlot {
   current: PoolJob | null = null;
   /** When `current` started (worker clock), or -1 while its module is still being imported. */
   currentStartedAt = -1;
+  /** Jobs handed to it, for `maxTasksPerWorker`. */
+  given = 0;
+  /** Jobs it finished. */
+  tasksDone = 0;
+  /** Its memory as last reported, when the pool asked for reports. */
+  rssMb: number | null = null;
+  /** When it last became idle (for the idle timeout). */
+  idleSince = 0;
+  /** The timeout of the running job, if it has one. */
+  deadline: NodeJS.Timeout | null = null;
+  /** The kill that follows an exit request it does not obey. */
+  exitTimer: NodeJS.Timeout | null = null;
   /** Module refs already defined in this worker. */
   readonly knownRefs: boolean[] = [];
   /** Frames waiting for the end of the dispatch pass, sent as one batch. */
@@ -38,5 +56,19 @@ export class WorkerSlot {
     const frames = this.out;
     this.out = [];
     this.worker.send(frames);
+  }
+
+  clearDeadline(): void {
+    if (this.deadline === null) return;
+    clearTimeout(this.deadline);
+    this.deadline = null;
+  }
+
+  /** Marks it as on its way out (once), so that a replacement may be forked at once. */
+  leave(): void {
+    this.accepting = false;
+    if (this.leaving) return;
+    this.leaving = true;
+    this.lane.leaving++;
   }
 }

@@ -42,6 +42,22 @@ export class JobBuffer {
     items.splice(lo, 0, job);
   }
 
+  /** Removes the job with this key (a cancelled one); false when it is not here. Linear: rare and short. */
+  remove(key: number): boolean {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      if (items[i]!.key === key) {
+        items.splice(i, 1);
+        if (this.#head === items.length) {
+          items.length = 0;
+          this.#head = 0;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Removes and returns the job to run next. */
   shift(): BufferedJob | undefined {
     const items = this.#items;

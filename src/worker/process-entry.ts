@@ -15,6 +15,9 @@ const loop = new WorkerLoop({
   send(frames) {
     channel.write(JSON.stringify(frames) + "\n");
   },
+  memoryBytes: () => process.memoryUsage.rss(),
+  // Exit once the last frames are flushed: the parent reads everything before it handles the exit.
+  exit: () => channel.end(() => process.exit(0)),
 });
 
 const reader = new LineReader();
@@ -38,5 +41,10 @@ process.on("uncaughtExceptionMonitor", (error: unknown) => {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   channel.write(JSON.stringify([[FATAL, `uncaught ${text}`]]) + "\n");
 });
+
+// A polite stop (the pool's close(), a supervisor): finish and report the current job, start no
+// other, and exit. The parent hands the jobs still buffered here to another worker. A synchronous
+// run of buffered jobs is not interrupted: the handler runs when the thread is next free.
+process.on("SIGTERM", () => loop.stop());
 
 loop.ready();

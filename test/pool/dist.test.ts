@@ -32,7 +32,7 @@ const pool = new WorkerPool({ runtime, lanes: { default: { maxWorkers: 1 } }, li
   onStart() {}, onProgress() {},
   onFinish(job, outcome) { outcomes[job.key - 1] = outcome; },
 } });
-const base = { priority: 0, lane: "default", runAfter: null, attempt: 1, contextMeta: null };
+const base = { priority: 0, lane: "default", runAfter: null, attempt: 1, contextMeta: null, timeoutMs: null };
 pool.submit({ ...base, key: 1, moduleUrl: plain, exportName: "double", args: [4], resultId: "a" });
 pool.submit({ ...base, key: 2, moduleUrl: tasks, exportName: "add", args: [4, 5], resultId: "b" });
 await pool.close();

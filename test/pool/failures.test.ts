@@ -125,7 +125,7 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool failures (%s)"
   });
 
   it("backs off and then fails the lane's jobs when workers cannot start", async () => {
-    const h = new Harness(runtime, { default: { maxWorkers: 2 } }, ["--tasklane-no-such-flag"]);
+    const h = new Harness(runtime, { default: { maxWorkers: 2 } }, { execArgv: ["--tasklane-no-such-flag"] });
     const handles = [h.submit("add", [1, 1]), h.submit("add", [2, 2])];
     const results = await Promise.all(handles.map((x) => x.finished));
     for (const { outcome } of results) {

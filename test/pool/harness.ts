@@ -7,11 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
+import { TaskCancelled } from "../../src/errors.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import type { PoolJob, PoolOptions } from "../../src/pool/types.ts";
 import type { TaskProgress } from "../../src/progress.ts";
 import type { Outcome, WorkerResultMeta } from "../../src/run-task.ts";
+import { type TaskError, toTaskError } from "../../src/task-error.ts";
 
 export type RuntimeKind = "process" | "thread";
 
@@ -46,6 +48,7 @@ export interface SubmitOptions {
   lane?: string;
   runAfter?: number | null;
   contextMeta?: WorkerResultMeta | null;
+  timeoutMs?: number | null;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -64,7 +67,11 @@ export class Harness {
   readonly #finishCount = new Map<number, number>();
   #key = 0;
 
-  constructor(runtime: RuntimeKind, lanes: PoolOptions["lanes"] = { default: { maxWorkers: 1 } }, execArgv?: string[]) {
+  constructor(
+    runtime: RuntimeKind,
+    lanes: PoolOptions["lanes"] = { default: { maxWorkers: 1 } },
+    extra: Pick<PoolOptions, "execArgv" | "recycle"> = {},
+  ) {
     const options: PoolOptions = {
       runtime,
       lanes,
@@ -84,7 +91,8 @@ export class Harness {
         },
       },
     };
-    if (execArgv !== undefined) options.execArgv = execArgv;
+    if (extra.execArgv !== undefined) options.execArgv = extra.execArgv;
+    if (extra.recycle !== undefined) options.recycle = extra.recycle;
     this.pool = new WorkerPool(options);
   }
 
@@ -101,6 +109,7 @@ export class Harness {
       resultId: `result-${key}`,
       attempt: 1,
       contextMeta: options.contextMeta ?? null,
+      timeoutMs: options.timeoutMs ?? null,
     };
     const started = deferred<Started>();
     const finished = deferred<Finished>();
@@ -114,6 +123,21 @@ export class Harness {
   /** Submits and waits for the outcome. */
   async run(exportName: string, args: PoolJob["args"] = [], options: SubmitOptions = {}): Promise<Outcome> {
     return (await this.submit(exportName, args, options).finished).outcome;
+  }
+
+  /** Cancels a job with a `TaskCancelled` error of this message; returns what `pool.cancel` said and the error. */
+  cancel(
+    handle: Handle,
+    message = "cancelled by the test",
+    graceMs = 10_000,
+  ): { cancelled: boolean; error: TaskError } {
+    const error = toTaskError(new TaskCancelled(message));
+    return { cancelled: this.pool.cancel(handle.job.key, error, graceMs), error };
+  }
+
+  /** How many times onFinish was called for this job so far. */
+  finishCount(handle: Handle): number {
+    return this.#finishCount.get(handle.job.key) ?? 0;
   }
 
   startOrder(): number[] {
@@ -189,4 +213,46 @@ export async function waitUntil(test: () => boolean, what: string, timeoutMs = 1
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** One timer the engine armed: where from, for how long, and whether it fired. */
+export interface EngineTimer {
+  readonly file: string;
+  readonly delay: number;
+  fired: boolean;
+}
+
+/**
+ * Records the timers armed by the engine's own files (src/pool/), by spying on `setTimeout` and
+ * reading the caller off the stack. Call `restore()` when done.
+ */
+export function spyOnEngineTimers(): { timers: EngineTimer[]; restore: () => void } {
+  const timers: EngineTimer[] = [];
+  const real = globalThis.setTimeout;
+  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((
+    callback: (...args: unknown[]) => void,
+    delay?: number,
+    ...args: unknown[]
+  ) => {
+    const caller = (new Error().stack ?? "")
+      .split("\n")
+      .slice(2)
+      .find((line) => line.includes("/src/pool/"));
+    if (caller === undefined) return real(callback, delay, ...args);
+    const timer: EngineTimer = {
+      file: /\/src\/pool\/([\w/-]+\.ts)/.exec(caller)?.[1] ?? caller,
+      delay: delay ?? 0,
+      fired: false,
+    };
+    timers.push(timer);
+    return real(
+      (...a: unknown[]) => {
+        timer.fired = true;
+        callback(...a);
+      },
+      delay,
+      ...args,
+    );
+  }) as typeof setTimeout);
+  return { timers, restore: () => spy.mockRestore() };
 }

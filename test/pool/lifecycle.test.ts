@@ -109,6 +109,24 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool lifecycle (%s)
 
 // Orphaned workers only exist for child processes: threads end with their process anyway.
 describe("WorkerPool lifecycle (process only)", () => {
+  it("lets a child that gets SIGTERM finish and report its job, then exit; its buffered jobs run elsewhere", async () => {
+    const h = new Harness("process");
+    await Promise.all(Array.from({ length: 50 }, () => h.submit("noop").finished));
+    // The job ends when its own SIGTERM listener fires, so the signal surely arrived while it ran.
+    const running = h.submit("awaitSigterm", [], { priority: 10 });
+    const buffered = Array.from({ length: 5 }, (_, i) => h.submit("add", [i, 10]));
+    const { workerId } = await running.started;
+    process.kill(Number(workerId), "SIGTERM");
+    expect((await running.finished).outcome).toEqual({ ok: true, value: "finished after SIGTERM" });
+    await waitUntil(() => !isAlive(Number(workerId)), "the child exited");
+    const results = await Promise.all(buffered.map((x) => x.finished));
+    expect(results.map((r) => r.outcome)).toEqual(buffered.map((_, i) => ({ ok: true, value: i + 10 })));
+    // It started nothing after the signal.
+    for (const x of buffered) expect((await x.started).workerId).not.toBe(workerId);
+    expect(h.pool.workerInfo().map((w) => w.workerId)).not.toContain(workerId);
+    await h.close();
+  });
+
   it("takes its children down when the parent is SIGKILLed", async () => {
     const parent = runParent("process", "hold");
     await waitUntil(() => parent.lines.filter((l) => l.event === "started").length === 2, "both jobs started", 20_000);

@@ -70,6 +70,21 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool scheduling (%s
     await h.close();
   });
 
+  it("does not buffer a job behind a busy worker while the lane may still fork one", async () => {
+    const h = new Harness(runtime, { default: { maxWorkers: 2 } });
+    // One at a time: one worker is enough, and the lane learns that jobs are short.
+    for (let i = 0; i < 30; i++) await h.run("noop");
+    expect(h.pool.workerInfo()).toHaveLength(1);
+    const gates = [gate.path(), gate.path()];
+    const blockers = gates.map((path) => h.submit("waitForFile", [path]));
+    // Both run at once: the second was not parked in the first worker's buffer.
+    const started = await Promise.all(blockers.map((b) => b.started));
+    expect(new Set(started.map((s) => s.workerId)).size).toBe(2);
+    for (const path of gates) gate.open(path);
+    await Promise.all(blockers.map((b) => b.finished));
+    await h.close();
+  });
+
   it("starts the highest priority first, FIFO among equals", async () => {
     const h = new Harness(runtime);
     const release = gate.path();

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { BucketQueue } from "../../src/pool/bucket-queue.ts";
 import { DelayHeap } from "../../src/pool/delay-heap.ts";
+import { DelayedJobs } from "../../src/pool/delayed.ts";
 import { Deque } from "../../src/pool/deque.ts";
 import { encodeBatch, LineReader } from "../../src/pool/framing.ts";
 import { Lane, MAX_HELD_PER_WORKER } from "../../src/pool/lane.ts";
 import { inheritedExecArgv } from "../../src/pool/runtime/entry.ts";
+import type { PoolJob } from "../../src/pool/types.ts";
+import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
 
@@ -95,6 +98,88 @@ describe("JobBuffer (the worker's prefetch buffer)", () => {
     for (let j = buffer.shift(); j !== undefined; j = buffer.shift()) order.push(j.key);
     expect(order).toEqual([7, 5, 1, 2, 6, 3]);
   });
+
+  it("removes a job by key, and only a job it holds", () => {
+    const buffer = new JobBuffer();
+    for (const key of [1, 2, 3])
+      buffer.insert({ key, priority: 0, ref: 0, args: [], resultId: "", attempt: 1, meta: null });
+    expect(buffer.shift()?.key).toBe(1);
+    expect(buffer.remove(1)).toBe(false);
+    expect(buffer.remove(3)).toBe(true);
+    expect(buffer.remove(3)).toBe(false);
+    expect(buffer.size).toBe(1);
+    expect(buffer.remove(2)).toBe(true);
+    expect(buffer.size).toBe(0);
+    expect(buffer.shift()).toBeUndefined();
+  });
+});
+
+function poolJob(key: number, priority = 0, runAfter: number | null = null): PoolJob {
+  return {
+    key,
+    moduleUrl: "file:///x.mjs",
+    exportName: "x",
+    args: [],
+    priority,
+    lane: "default",
+    runAfter,
+    resultId: `r${key}`,
+    attempt: 1,
+    contextMeta: null,
+    timeoutMs: null,
+  };
+}
+
+describe("Lane cancellation (tombstones)", () => {
+  it("skips dropped jobs when popping, counts only live ones, and lets go once none is live", () => {
+    const lane = new Lane("default", 1);
+    for (const [key, priority] of [
+      [1, 0],
+      [2, 5],
+      [3, 0],
+      [4, 5],
+    ] as const) {
+      lane.queue.push(poolJob(key, priority));
+    }
+    lane.drop(2);
+    lane.drop(3);
+    expect(lane.waiting).toBe(2);
+    expect(lane.pop().key).toBe(4);
+    expect(lane.pop().key).toBe(1);
+    expect(lane.waiting).toBe(0);
+    for (const key of [5, 6]) lane.queue.push(poolJob(key));
+    lane.drop(5);
+    expect(lane.drain().map((j) => j.key)).toEqual([6]);
+    lane.queue.push(poolJob(7));
+    lane.drop(7);
+    // Everything left was cancelled: the queue and the tombstones are emptied at once.
+    expect([lane.queue.size, lane.cancelled.size, lane.waiting]).toEqual([0, 0, 0]);
+  });
+});
+
+describe("DelayedJobs cancellation", () => {
+  it("removes a delayed job so that it is neither due nor taken", () => {
+    const due: number[] = [];
+    const delayed = new DelayedJobs((job) => due.push(job.key));
+    const later = Date.now() + 3_600_000;
+    for (const key of [1, 2, 3]) delayed.add(poolJob(key, 0, later + key));
+    expect(delayed.cancel(2)).toBe(true);
+    expect(delayed.cancel(2)).toBe(false);
+    expect(delayed.cancel(9)).toBe(false);
+    expect(delayed.size).toBe(2);
+    expect(
+      delayed
+        .take(() => true)
+        .map((j) => j.key)
+        .sort(),
+    ).toEqual([1, 3]);
+    expect(delayed.size).toBe(0);
+    delayed.add(poolJob(4, 0, later));
+    expect(delayed.cancel(4)).toBe(true);
+    expect(delayed.size).toBe(0);
+    delayed.dispose();
+    expect(due).toEqual([]);
+  });
 });
 
 describe("LineReader", () => {
@@ -109,17 +194,40 @@ describe("LineReader", () => {
 });
 
 describe("Lane.holdLimit (time-bounded prefetch)", () => {
+  /** A lane whose one worker is up, so that only run times decide. */
+  const upLane = (name: string) => {
+    const lane = new Lane(name, 1);
+    lane.workers.push({} as WorkerSlot);
+    return lane;
+  };
+
   it("prefetches nothing until run times are known, then bounds the buffer by time and a cap", () => {
-    const lane = new Lane("default", 1);
+    const lane = upLane("default");
     expect(lane.holdLimit()).toBe(1);
     lane.recordRunTime(300);
     expect(lane.holdLimit()).toBe(1);
-    const fast = new Lane("fast", 1);
+    const fast = upLane("fast");
     fast.recordRunTime(0);
     expect(fast.holdLimit()).toBe(MAX_HELD_PER_WORKER);
-    const medium = new Lane("medium", 1);
+    const medium = upLane("medium");
     medium.recordRunTime(0.5);
     expect(medium.holdLimit()).toBe(4); // the running job + 3 buffered × 0.5 ms
+  });
+
+  it("prefetches nothing while the lane may still fork a worker, unless it is in start-up backoff", () => {
+    const lane = new Lane("default", 2);
+    lane.recordRunTime(0);
+    lane.workers.push({} as WorkerSlot);
+    expect(lane.holdLimit()).toBe(1); // one worker of two
+    lane.workers.push({} as WorkerSlot);
+    lane.starting = 1;
+    expect(lane.holdLimit()).toBe(1); // the second is not up yet
+    lane.starting = 0;
+    expect(lane.holdLimit()).toBe(MAX_HELD_PER_WORKER);
+    lane.leaving = 1;
+    expect(lane.holdLimit()).toBe(1); // one is on its way out
+    lane.recordFailure(Date.now());
+    expect(lane.holdLimit()).toBe(MAX_HELD_PER_WORKER);
   });
 });
 

@@ -3,9 +3,41 @@
  * deterministic here, whatever the pool's prefetch decided.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFINE, RUN, STARTED, SUCCEEDED } from "../../src/pool/protocol.ts";
+import {
+  CANCEL,
+  CONFIGURE,
+  DEFINE,
+  DROPPED,
+  EXIT,
+  FAILED,
+  MEMORY,
+  RUN,
+  STARTED,
+  SUCCEEDED,
+} from "../../src/pool/protocol.ts";
 import { WorkerLoop } from "../../src/worker/loop.ts";
 import { Gate, TASKS, waitUntil } from "./harness.ts";
+
+/** A loop with a recording port. */
+function recordingLoop() {
+  const writes: unknown[][][] = [];
+  let exits = 0;
+  const loop = new WorkerLoop({
+    workerId: "w",
+    send: (frames) => writes.push(frames as unknown[][]),
+    memoryBytes: () => 42 * 1024 * 1024,
+    exit: () => {
+      exits++;
+    },
+  });
+  const frames = () => writes.flat();
+  const keysOf = (code: number) => frames().flatMap((f) => (f[0] === code ? [f[1]] : []));
+  return { loop, writes, frames, keysOf, exits: () => exits };
+}
+
+const run = (key: number, ref: number, priority: number, args: unknown[], meta: unknown = 0) =>
+  [RUN, key, ref, priority, args, `r${key}`, 1, meta] as never;
+const CONTEXT = { id: "r", backend: "t", enqueuedAt: 0, startedAt: null, workerIds: [], errors: [] };
 
 describe("WorkerLoop", () => {
   let gate: Gate;
@@ -21,11 +53,11 @@ describe("WorkerLoop", () => {
     const loop = new WorkerLoop({
       workerId: "w",
       send: (frames) => writes.push(frames as unknown[][]),
+      memoryBytes: () => 0,
+      exit: () => {},
     });
     const frames = () => writes.flat();
     const keysOf = (code: number) => frames().flatMap((f) => (f[0] === code ? [f[1]] : []));
-    const run = (key: number, ref: number, priority: number, args: unknown[]) =>
-      [RUN, key, ref, priority, args, `r${key}`, 1, 0] as never;
 
     const release = gate.path();
     loop.receive([[DEFINE, 0, TASKS, "waitForFile"], [DEFINE, 1, TASKS, "add"], run(1, 0, 0, [release])]);
@@ -51,5 +83,71 @@ describe("WorkerLoop", () => {
       expect(starts.length).toBeLessThanOrEqual(1);
       if (starts.length === 1) expect(batch.at(-1)?.[0]).toBe(STARTED);
     }
+  });
+
+  it("drops a cancelled buffered job, aborts a cancelled running one, and ignores unknown keys", async () => {
+    const { loop, frames, keysOf } = recordingLoop();
+    const seen = gate.path();
+    loop.receive([
+      [DEFINE, 0, TASKS, "waitForAbort"],
+      [DEFINE, 1, TASKS, "add"],
+      run(1, 0, 1, [seen, "return"], CONTEXT),
+      run(2, 1, 0, [1, 1]),
+      run(3, 1, 0, [2, 2]),
+    ] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(STARTED).includes(1), "the first job started");
+    loop.receive([[CANCEL, 2, "drop it"]] as never);
+    expect(keysOf(DROPPED)).toEqual([2]);
+    loop.receive([[CANCEL, 99, "unknown"]] as never);
+    loop.receive([[CANCEL, 1, "stop it"]] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 2, "the others finished");
+    expect(gate.read(seen.slice(gate.dir.length + 1))).toBe("stop it");
+    expect(keysOf(STARTED)).toEqual([1, 3]);
+    expect(keysOf(DROPPED)).toEqual([2]);
+    expect(frames().filter((f) => f[0] === FAILED)).toEqual([]);
+  });
+
+  it("reports memory after each job only once configured", async () => {
+    const { loop, frames, keysOf } = recordingLoop();
+    loop.receive([[DEFINE, 0, TASKS, "add"], run(1, 0, 0, [1, 1])] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 1, "the first job finished");
+    expect(frames().filter((f) => f[0] === MEMORY)).toEqual([]);
+    loop.receive([[CONFIGURE, true], run(2, 0, 0, [2, 2]), run(3, 0, 0, [3, 3])] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 3, "the others finished");
+    // Each after its job's result, in the same write.
+    expect(
+      frames()
+        .filter((f) => f[0] === SUCCEEDED || f[0] === MEMORY)
+        .map((f) => f[0]),
+    ).toEqual([SUCCEEDED, SUCCEEDED, MEMORY, SUCCEEDED, MEMORY]);
+    expect(frames().filter((f) => f[0] === MEMORY)).toEqual([
+      [MEMORY, 42],
+      [MEMORY, 42],
+    ]);
+  });
+
+  it("on EXIT or stop(), finishes and reports the current job, starts no other, then exits", async () => {
+    const { loop, keysOf, exits } = recordingLoop();
+    const release = gate.path();
+    loop.receive([[DEFINE, 0, TASKS, "waitForFile"], [DEFINE, 1, TASKS, "add"], run(1, 0, 1, [release])] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(STARTED).includes(1), "the job started");
+    loop.receive([run(2, 1, 0, [1, 1]), [EXIT]] as never);
+    loop.pump();
+    expect(exits()).toBe(0);
+    gate.open(release);
+    await waitUntil(() => exits() === 1, "the loop exited");
+    expect(keysOf(SUCCEEDED)).toEqual([1]);
+    expect(keysOf(STARTED)).toEqual([1]);
+    loop.stop(); // a second request changes nothing
+    expect(exits()).toBe(1);
+
+    const idle = recordingLoop();
+    idle.loop.stop();
+    expect(idle.exits()).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { LineReader } from "../framing.ts";
 import { childExecArgv, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
 
-/** How long a child may take to die after SIGTERM before it gets SIGKILL. */
+/** How long a child may take to finish its current job after SIGTERM before it gets SIGKILL. */
 const KILL_GRACE_MS = 1_000;
 
 /** Starts child-process workers running `process-entry`. */
@@ -82,6 +82,10 @@ class ProcessWorker implements RuntimeWorker {
     if (this.#exited || this.#killTimer !== null) return;
     this.#child.kill("SIGTERM");
     this.#killTimer = setTimeout(() => this.#child.kill("SIGKILL"), KILL_GRACE_MS);
+  }
+
+  terminate(): void {
+    if (!this.#exited) this.#child.kill("SIGKILL");
   }
 
   describeExit(exit: WorkerExit): string {

@@ -74,6 +74,10 @@ class ThreadWorker implements RuntimeWorker {
     if (!this.#exited) void this.#worker.terminate();
   }
 
+  terminate(): void {
+    this.kill();
+  }
+
   describeExit(exit: WorkerExit): string {
     return `Worker thread ${this.threadId} exited with code ${exit.code}`;
   }

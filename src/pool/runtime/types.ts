@@ -24,8 +24,13 @@ export interface RuntimeWorker {
   readonly threadId: number | null;
   /** Sends one batch of frames as one write / one message. */
   send(frames: readonly unknown[]): void;
-  /** Ends the worker now: SIGTERM then SIGKILL after a grace period, or `worker.terminate()`. */
+  /**
+   * Asks the worker to stop: SIGTERM (a child finishes and reports its current job, then exits),
+   * SIGKILL if it is still there after a grace period; `worker.terminate()` for a thread.
+   */
   kill(): void;
+  /** Ends the worker at once, whatever it is doing: SIGKILL, or `worker.terminate()`. */
+  terminate(): void;
   /** "Worker process 1234 exited with code 3 (signal none)" or "Worker thread 7 exited with code 1" (no reason). */
   describeExit(exit: WorkerExit): string;
 }

@@ -1,0 +1,249 @@
+import { TaskCancelled, TaskTimeout, WorkerCrashed } from "../errors.ts";
+import type { Outcome } from "../run-task.ts";
+import { type TaskError, toTaskError } from "../task-error.ts";
+import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
+import type { Cancellation, JobLedger } from "./ledger.ts";
+import { CONFIGURE, EXIT } from "./protocol.ts";
+import { IdleReaper, type RecyclePolicy } from "./recycle.ts";
+import type { Runtime, WorkerExit } from "./runtime/types.ts";
+import type { PoolJob } from "./types.ts";
+import { WorkerSlot } from "./worker-slot.ts";
+
+/** How long a retired worker may take to exit once told to, before it is killed. */
+const RETIRE_GRACE_MS = 5_000;
+
+/** What the workforce needs from the pool. */
+export interface WorkforceHooks {
+  /** Frames a worker sent (see `RuntimeHooks.onBatches`). */
+  onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void;
+  /** The lane may have capacity or work again: run a dispatch pass. */
+  dispatch(lane: Lane): void;
+}
+
+/**
+ * The workers' side of the pool: forking them (with a backoff when they fail to start), retiring
+ * them (recycling), killing them (a timeout, an ignored cancel), and settling what a worker held
+ * when it exits. Jobs leave a worker through the ledger, so each finishes once.
+ */
+export class Workforce {
+  readonly #runtime: Runtime;
+  readonly #ledger: JobLedger;
+  readonly #recycle: RecyclePolicy;
+  readonly #hooks: WorkforceHooks;
+  /** One per lane when `recycle.idleTimeoutMs` is set. */
+  readonly #reapers = new Map<Lane, IdleReaper>();
+  /** Past the close deadline: nothing is forked or salvaged any more. */
+  terminated = false;
+
+  constructor(runtime: Runtime, ledger: JobLedger, recycle: RecyclePolicy, hooks: WorkforceHooks) {
+    this.#runtime = runtime;
+    this.#ledger = ledger;
+    this.#recycle = recycle;
+    this.#hooks = hooks;
+  }
+
+  /** Starts managing a lane's workers. */
+  addLane(lane: Lane): void {
+    const { idleTimeoutMs, minWorkers } = this.#recycle;
+    if (idleTimeoutMs !== null) {
+      this.#reapers.set(lane, new IdleReaper(lane, idleTimeoutMs, minWorkers, (slot) => this.retire(slot)));
+    }
+  }
+
+  /** Forks workers for the lane's waiting jobs, within `maxWorkers` and the start-up backoff. */
+  maybeSpawn(lane: Lane): void {
+    if (this.terminated || lane.retryTimer !== null) return;
+    let want = Math.min(lane.maxWorkers - lane.active, lane.waiting - lane.starting);
+    if (want <= 0) return;
+    if (lane.failureStreak > 0) {
+      // Workers keep dying before they run anything: fork one at a time, spaced by the backoff.
+      if (lane.starting > 0) return;
+      const wait = lane.nextSpawnAt - Date.now();
+      if (wait > 0) {
+        lane.retryTimer = setTimeout(() => {
+          lane.retryTimer = null;
+          this.#hooks.dispatch(lane);
+        }, wait).unref();
+        return;
+      }
+      want = 1;
+    }
+    for (; want > 0; want--) {
+      if (!this.#spawn(lane)) {
+        // Now in backoff: this arms the retry timer instead of forking again at once.
+        this.maybeSpawn(lane);
+        return;
+      }
+    }
+  }
+
+  /** Forks one worker; false when the runtime refused to even create it. */
+  #spawn(lane: Lane): boolean {
+    const slot = new WorkerSlot(lane);
+    try {
+      slot.worker = this.#runtime.spawn({
+        onBatches: (batches) => this.#hooks.onBatches(slot, batches),
+        onExit: (exit) => this.#onExit(slot, exit),
+      });
+    } catch (error) {
+      this.#startupFailed(lane, error instanceof Error ? error.message : String(error));
+      return false;
+    }
+    // Only a pool that recycles by memory makes its workers measure anything.
+    if (this.#recycle.maxWorkerMemoryMb !== Number.POSITIVE_INFINITY) slot.worker.send([[CONFIGURE, true]]);
+    lane.workers.push(slot);
+    lane.starting++;
+    return true;
+  }
+
+  /**
+   * After a batch of the worker's frames: a retiring worker that holds nothing more is told to go
+   * (before the dispatch pass, which may then fork its replacement); one still idle after the pass
+   * starts its idle time.
+   */
+  afterBatch(slot: WorkerSlot): void {
+    if (slot.retiring && !slot.leaving && slot.inflight.size === 0) this.#sendExit(slot);
+    this.#hooks.dispatch(slot.lane);
+    if (this.#reapers.size !== 0 && slot.accepting && slot.inflight.size === 0) {
+      this.#reapers.get(slot.lane)?.idle(slot, Date.now());
+    }
+  }
+
+  /** The worker takes no new job from now on; it is told to exit once it holds nothing. */
+  retire(slot: WorkerSlot): void {
+    slot.accepting = false;
+    slot.retiring = true;
+    if (slot.ready && slot.inflight.size === 0 && !slot.leaving) this.#sendExit(slot);
+  }
+
+  #sendExit(slot: WorkerSlot): void {
+    slot.leave();
+    slot.worker.send([[EXIT]]);
+    slot.exitTimer = setTimeout(() => slot.worker.terminate(), RETIRE_GRACE_MS).unref();
+  }
+
+  /** Arms the running job's timeout: past it, the worker is killed and the job fails with `TaskTimeout`. */
+  armTimeout(slot: WorkerSlot, job: PoolJob, timeoutMs: number): void {
+    slot.clearDeadline();
+    slot.deadline = setTimeout(() => {
+      slot.deadline = null;
+      const message = `Task exceeded its timeout of ${timeoutMs} ms; worker ${slot.worker.id} was stopped and replaced`;
+      this.#stop(slot, job, toTaskError(new TaskTimeout(message)));
+    }, timeoutMs).unref();
+  }
+
+  /** Arms the grace of a cancelled running job: past it, the worker is killed. */
+  armGrace(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
+    cancellation.timer = setTimeout(() => {
+      cancellation.timer = null;
+      this.#stop(slot, job, cancellation.error);
+    }, cancellation.graceMs).unref();
+  }
+
+  /**
+   * Kills the worker still running `job` and finishes the job with `error`. The jobs it only
+   * buffered go back to the lane when its exit arrives (after every frame it sent).
+   */
+  #stop(slot: WorkerSlot, job: PoolJob, error: TaskError): void {
+    if (slot.dead || slot.current !== job || !slot.inflight.delete(job.key)) return;
+    slot.current = null;
+    slot.clearDeadline();
+    slot.leave();
+    slot.worker.terminate();
+    this.#ledger.finish(job, { ok: false, error }, Date.now());
+    this.#hooks.dispatch(slot.lane); // a replacement, if work waits
+  }
+
+  #onExit(slot: WorkerSlot, exit: WorkerExit): void {
+    slot.dead = true;
+    slot.accepting = false;
+    slot.clearDeadline();
+    if (slot.exitTimer !== null) clearTimeout(slot.exitTimer);
+    const lane = slot.lane;
+    const index = lane.workers.indexOf(slot);
+    if (index >= 0) lane.workers.splice(index, 1);
+    if (!slot.ready) lane.starting--;
+    if (slot.leaving) lane.leaving--;
+    if (!this.terminated) {
+      const what = slot.worker.describeExit(exit);
+      const reason = exit.reason ?? slot.fatal;
+      // A retired worker holds nothing, so its exit (whatever its code) settles nothing.
+      if (slot.ready) this.#salvage(slot, what, reason);
+      else this.#startupFailed(lane, `${what}${reason === null ? "" : `: ${reason}`} before it was ready`);
+    }
+    slot.markExited();
+    if (!this.terminated) this.#hooks.dispatch(lane);
+  }
+
+  /** A worker died: its claimed job fails, the jobs it only buffered go back to the front of the lane. */
+  #salvage(slot: WorkerSlot, what: string, reason: string | null): void {
+    const lane = slot.lane;
+    const now = Date.now();
+    const current = slot.current;
+    if (current !== null && slot.inflight.delete(current.key)) {
+      const importing = slot.currentStartedAt < 0;
+      // A module that kills its worker on import would otherwise cost a fork per job.
+      if (importing) lane.recordFailure(now);
+      const where = `${importing ? "importing" : "running"} ${current.moduleUrl}#${current.exportName}`;
+      const error = new WorkerCrashed(`${what} while ${where}${reason === null ? "" : `: ${reason}`}`);
+      this.#ledger.finish(current, { ok: false, error: toTaskError(error) }, now);
+    }
+    slot.current = null;
+    // Descending keys, each put in front: the lane gets them back in their original order.
+    const buffered = [...slot.inflight.values()].sort((a, b) => b.key - a.key);
+    slot.inflight.clear();
+    for (const job of buffered) {
+      // A cancelled job is not run elsewhere: it finishes now, with its cancellation's error.
+      if (this.#ledger.cancellation(job.key) !== undefined) this.#ledger.finish(job, droppedOutcome(), now);
+      else lane.queue.unshift(job);
+    }
+  }
+
+  #startupFailed(lane: Lane, what: string): void {
+    lane.startupFailures++;
+    lane.recordFailure(Date.now());
+    if (lane.startupFailures < MAX_STARTUP_FAILURES) return;
+    lane.startupFailures = 0;
+    const error = toTaskError(
+      new WorkerCrashed(
+        `Could not start a worker for lane '${lane.name}': ${MAX_STARTUP_FAILURES} start-ups in a row failed; the last: ${what}`,
+      ),
+    );
+    const now = Date.now();
+    for (const job of lane.drain()) this.#ledger.finish(job, { ok: false, error }, now);
+  }
+
+  /**
+   * For close(), past its deadline: fails what the lane's workers hold with `outcome`, asks each to
+   * stop (SIGTERM, SIGKILL after a grace), and returns promises of their exits.
+   */
+  stopAll(lane: Lane, outcome: Outcome, now: number): Promise<void>[] {
+    this.terminated = true;
+    this.#reapers.get(lane)?.dispose();
+    if (lane.retryTimer !== null) clearTimeout(lane.retryTimer);
+    lane.retryTimer = null;
+    const exits: Promise<void>[] = [];
+    for (const slot of lane.workers) {
+      const held = [...slot.inflight.values()];
+      slot.inflight.clear();
+      slot.current = null;
+      slot.clearDeadline();
+      for (const job of held) this.#ledger.finish(job, outcome, now);
+      // A child finishes its current job on SIGTERM (its result is no longer wanted), then exits.
+      slot.worker.kill();
+      exits.push(slot.exited);
+    }
+    return exits;
+  }
+}
+
+let dropped: Outcome | null = null;
+
+/**
+ * What a job dropped for a cancellation finishes with. The ledger replaces it with the
+ * cancellation's own error; this is only the fallback should there be none.
+ */
+export function droppedOutcome(): Outcome {
+  dropped ??= { ok: false, error: toTaskError(new TaskCancelled("The task was cancelled before it started")) };
+  return dropped;
+}
