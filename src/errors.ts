@@ -56,3 +56,29 @@ export class TaskModuleError extends TasklaneError {
 export class BackendClosed extends TasklaneError {
   override readonly code: string = "TASKLANE_BACKEND_CLOSED";
 }
+
+/** The task ran longer than its `timeoutMs`; its worker was stopped and replaced. */
+export class TaskTimeout extends TasklaneError {
+  override readonly code: string = "TASKLANE_TASK_TIMEOUT";
+}
+
+/** The arguments are larger, as JSON, than the backend's `maxPayloadBytes`. */
+export class PayloadTooLarge extends TasklaneError {
+  override readonly code: string = "TASKLANE_PAYLOAD_TOO_LARGE";
+}
+
+/** The task was cancelled (`result.cancel()` or an aborted signal) before it finished. */
+export class TaskCancelled extends TasklaneError {
+  override readonly code: string = "TASKLANE_TASK_CANCELLED";
+}
+
+/**
+ * Throw this (or any error with `unrecoverable: true`) from a task to fail it at once, without
+ * the retries its `maxAttempts` would allow: for errors no retry can fix, like invalid input.
+ */
+export class UnrecoverableError extends Error {
+  readonly unrecoverable = true;
+  override get name(): string {
+    return this.constructor.name;
+  }
+}

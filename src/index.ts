@@ -14,6 +14,7 @@ export { ImmediateBackend } from "./backends/immediate.ts";
 export { PoolBackend } from "./backends/pool-backend.ts";
 export { ProcessPoolBackend } from "./backends/process-pool.ts";
 export { ThreadPoolBackend } from "./backends/thread-pool.ts";
+export { type Backoff, type ExponentialBackoffOptions, exponentialBackoff } from "./backoff.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
 export { currentResultId, type TaskContext } from "./context.ts";
 export {
@@ -21,20 +22,26 @@ export {
   BackendNotSupported,
   InvalidTask,
   InvalidTaskBackend,
+  PayloadTooLarge,
+  TaskCancelled,
   TasklaneError,
   TaskModuleError,
   TaskResultDoesNotExist,
   TaskResultMismatch,
+  TaskTimeout,
+  UnrecoverableError,
   WaitTimeout,
   WorkerCrashed,
 } from "./errors.ts";
 export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
 export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
 export {
+  cancellationError,
   isFinished,
   recordEnqueued,
   recordFailed,
   recordProgress,
+  recordRetry,
   recordStarted,
   recordSucceeded,
 } from "./lifecycle.ts";
@@ -46,6 +53,7 @@ export {
   DEFAULT_BACKEND_ALIAS,
   DEFAULT_QUEUE_NAME,
   type ModuleMeta,
+  type RunOptions,
   Task,
   type TaskOptions,
   task,

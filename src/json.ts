@@ -57,9 +57,12 @@ const objectProto = Object.prototype;
  * caller mutating its arguments after `enqueue` cannot change what the task receives.
  *
  * @param root - the name of the value in error messages, e.g. `args` or `returnValue`.
+ * @param size - when given, `size.bytes` grows by an upper bound of the value's UTF-8 JSON length
+ *   (6 bytes per string character, the length of `\u0000`; 24 per number), so a caller can enforce a payload limit without
+ *   serialising every value; only a value near the limit needs an exact measurement.
  * @throws TypeError naming the path and the type, e.g. `args[0].when: Date is not JSON-serializable`.
  */
-export function normalizeJson(value: unknown, root: string): JsonValue {
+export function normalizeJson(value: unknown, root: string, size?: { bytes: number }): JsonValue {
   // The path is kept as a stack of segments and only formatted when something is wrong, so the
   // common case does no string work at all.
   const path: (string | number)[] = [];
@@ -72,9 +75,13 @@ export function normalizeJson(value: unknown, root: string): JsonValue {
   const visit = (v: unknown): JsonValue => {
     switch (typeof v) {
       case "string":
+        if (size) size.bytes += 6 * v.length + 2;
+        return v;
       case "boolean":
+        if (size) size.bytes += 5;
         return v;
       case "number":
+        if (size) size.bytes += 24;
         if (Number.isFinite(v)) return v === 0 ? 0 : v;
         return fail(Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
       case "object":
@@ -84,6 +91,7 @@ export function normalizeJson(value: unknown, root: string): JsonValue {
       default:
         return fail(typeof v);
     }
+    if (size) size.bytes += 4;
     if (v === null) return null;
     if (ancestors.includes(v)) return fail("circular reference");
     if (Array.isArray(v)) {
@@ -104,6 +112,7 @@ export function normalizeJson(value: unknown, root: string): JsonValue {
     ancestors.push(v);
     const out: { [key: string]: JsonValue } = {};
     for (const key of Object.keys(v)) {
+      if (size) size.bytes += 6 * key.length + 4;
       path.push(key);
       // defineProperty, not assignment: a "__proto__" key must stay an ordinary key.
       Object.defineProperty(out, key, {

@@ -1,9 +1,10 @@
+import { TaskCancelled } from "./errors.ts";
 import { taskEvents } from "./events.ts";
 import type { JsonValue } from "./json.ts";
 import { activeLogger } from "./log.ts";
 import type { TaskProgress } from "./progress.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
-import type { TaskError } from "./task-error.ts";
+import { type TaskError, toTaskError } from "./task-error.ts";
 
 /*
  * The one door through which backends change a result: each function updates the state, logs the
@@ -35,6 +36,22 @@ export function recordStarted(state: ResultState, workerId: string, at: number):
 export function recordProgress(state: ResultState, progress: TaskProgress): void {
   state.progress = progress;
   if (taskEvents.has("taskProgress")) taskEvents.emit("taskProgress", new TaskResult(state));
+}
+
+/**
+ * The attempt failed and another will follow: the error is recorded, the status goes back to
+ * READY, and the result stays unfinished (no `taskFinished`, waiters keep waiting).
+ */
+export function recordRetry(state: ResultState, error: TaskError): void {
+  state.errors.push(error);
+  state.status = TaskResultStatus.READY;
+  logState(state);
+}
+
+/** The TaskError a cancelled result ends with; `reason` is what `cancel()` or the signal gave. */
+export function cancellationError(reason: unknown): TaskError {
+  const why = reason === undefined ? "" : `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  return toTaskError(new TaskCancelled(`Task was cancelled${why}`));
 }
 
 /** The task returned `value` (already normalised). */

@@ -39,6 +39,8 @@ export interface ResultState {
   progress: TaskProgress | null;
   /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
   waiters: (() => void)[] | null;
+  /** The owning backend's private slot (e.g. the pool job running it); others leave it alone. */
+  handle: unknown;
 }
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */
@@ -49,6 +51,8 @@ export interface ResultOwner {
   refreshState(state: ResultState): Promise<ResultState>;
   /** Resolves once `state` is finished. */
   waitForState(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState>;
+  /** Cancels the task behind `state`; resolves false when it had already finished. */
+  cancelState(state: ResultState, reason: unknown): Promise<boolean>;
 }
 
 /** Options of `TaskResult.wait()`. */
@@ -208,6 +212,18 @@ export class TaskResult<Return = unknown> {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onOuterAbort);
     }
+  }
+
+  /**
+   * Cancels the task. A waiting one (READY, including between retries) is removed at once; a running
+   * one sees `context.signal` abort and is stopped after the backend's grace period if it does not
+   * finish. Either way it ends FAILED with a `TaskCancelled` error, and this snapshot is refreshed.
+   * @returns true when this call cancelled it, false when it had already finished.
+   */
+  async cancel(reason?: unknown): Promise<boolean> {
+    const cancelled = await this.#state.owner.cancelState(this.#state, reason);
+    this.#copy(this.#state);
+    return cancelled;
   }
 
   /** A short description for logs and the REPL. */

@@ -11,6 +11,8 @@ export interface TaskError {
   readonly traceback: string;
   /** The error's `code` property, when it had a string or number one (`ENOENT`, `ERR_…`). */
   readonly code?: string | number;
+  /** Set when the error was marked unrecoverable (`UnrecoverableError`): it is not retried. */
+  readonly unrecoverable?: true;
 }
 
 /** Turns anything a task threw into a TaskError record. */
@@ -26,6 +28,7 @@ export function toTaskError(thrown: unknown): TaskError {
       traceback: typeof err.stack === "string" ? err.stack : `${className}: ${message}`,
     };
     if (typeof err.code === "string" || typeof err.code === "number") record.code = err.code;
+    if ((err as { unrecoverable?: unknown }).unrecoverable === true) record.unrecoverable = true;
     return record;
   }
   // A thrown string, number or plain object: keep what it said, name what it was.

@@ -1,16 +1,30 @@
+import { type Backoff, defaultBackoff } from "./backoff.ts";
 import { readTaskBrand, TASK_BRAND, type TaskBrand } from "./brand.ts";
 import { getBackend, isConfigured } from "./config.ts";
 import type { TaskContext } from "./context.ts";
 import { InvalidTask, TaskResultMismatch } from "./errors.ts";
 import type { NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
 import type { TaskResult } from "./result.ts";
-import { validateContext, validatePriorityRange, validateRunAfter } from "./validation.ts";
+import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "./validation.ts";
 
 export const DEFAULT_QUEUE_NAME = "default";
 export const DEFAULT_BACKEND_ALIAS = "default";
 
+/** How a task is run and retried; settable at definition and with `using()`. */
+export interface RunOptions {
+  /**
+   * Stop the task after this many milliseconds of running: its worker is killed and replaced and the
+   * attempt fails with `TaskTimeout`. Default: no limit.
+   */
+  timeoutMs?: number | null;
+  /** Attempts in all, the first included; a failed attempt is retried until this many ran. Default 1. */
+  maxAttempts?: number;
+  /** Wait before a retry: milliseconds, or a function of the error and attempt. Default: exponential with jitter. */
+  backoff?: Backoff;
+}
+
 /** Options of `task(import.meta, options, fn)`. */
-export interface TaskOptions {
+export interface TaskOptions extends RunOptions {
   /** Whole number in -100..100; larger runs sooner. Default 0. */
   priority?: number;
   /** Queue (and so pool lane) to run on; must be one of the backend's queues. Default "default". */
@@ -21,13 +35,18 @@ export interface TaskOptions {
   takesContext?: boolean;
 }
 
-/** What `task.using()` may change. `runAfter` is only settable here, as in Django. */
-export interface UsingOptions {
+/** What `task.using()` may change. `runAfter` and `signal` are only settable here. */
+export interface UsingOptions extends RunOptions {
   priority?: number;
   queueName?: string;
   backend?: string;
   /** Earliest time the task may run; needs a backend that supports defer. `null` clears it. */
   runAfter?: Date | null;
+  /**
+   * Cancels the results enqueued through this copy when it aborts (as `result.cancel()` does).
+   * `null` clears it.
+   */
+  signal?: AbortSignal | null;
 }
 
 /** Anything with a module URL: `import.meta` in an ES module. */
@@ -65,10 +84,15 @@ interface Fields {
   readonly queueName: string;
   readonly backend: string;
   readonly runAfter: Date | null;
+  readonly timeoutMs: number | null;
+  readonly maxAttempts: number;
+  readonly backoff: Backoff;
+  readonly signal: AbortSignal | null;
 }
 
-const taskOptionKeys = new Set(["priority", "queueName", "backend", "takesContext"]);
-const usingOptionKeys = new Set(["priority", "queueName", "backend", "runAfter"]);
+const runOptionKeys = ["timeoutMs", "maxAttempts", "backoff"];
+const taskOptionKeys = new Set(["priority", "queueName", "backend", "takesContext", ...runOptionKeys]);
+const usingOptionKeys = new Set(["priority", "queueName", "backend", "runAfter", "signal", ...runOptionKeys]);
 const creating = Symbol("tasklane.creating");
 
 /**
@@ -93,6 +117,14 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
   readonly backend: string;
   readonly runAfter: Date | null;
   readonly takesContext: boolean;
+  /** Milliseconds an attempt may run before it is stopped, or null for no limit. */
+  readonly timeoutMs: number | null;
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** The wait before each retry. */
+  readonly backoff: Backoff;
+  /** Cancels the results enqueued through this task when it aborts. */
+  readonly signal: AbortSignal | null;
   /** @internal Lets a worker run the task from the module it imported. */
   readonly [TASK_BRAND]: TaskBrand;
 
@@ -109,6 +141,10 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
     this.queueName = fields.queueName;
     this.backend = fields.backend;
     this.runAfter = fields.runAfter;
+    this.timeoutMs = fields.timeoutMs;
+    this.maxAttempts = fields.maxAttempts;
+    this.backoff = fields.backoff;
+    this.signal = fields.signal;
     this.takesContext = def.brand.takesContext;
     this[TASK_BRAND] = def.brand;
     Object.freeze(this);
@@ -132,6 +168,10 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
       queueName: options.queueName ?? this.queueName,
       backend: options.backend ?? this.backend,
       runAfter: options.runAfter === undefined ? this.runAfter : options.runAfter,
+      timeoutMs: options.timeoutMs === undefined ? this.timeoutMs : options.timeoutMs,
+      maxAttempts: options.maxAttempts ?? this.maxAttempts,
+      backoff: options.backoff ?? this.backoff,
+      signal: options.signal === undefined ? this.signal : options.signal,
     };
     const copy = new Task<Args, Return, Fn>(creating, this.#def, fields);
     validateDefinition(copy);
@@ -174,7 +214,11 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
       other.priority === this.priority &&
       other.queueName === this.queueName &&
       other.backend === this.backend &&
-      other.runAfter?.getTime() === this.runAfter?.getTime()
+      other.runAfter?.getTime() === this.runAfter?.getTime() &&
+      other.timeoutMs === this.timeoutMs &&
+      other.maxAttempts === this.maxAttempts &&
+      other.backoff === this.backoff &&
+      other.signal === this.signal
     );
   }
 
@@ -271,6 +315,10 @@ export function task(meta: ModuleMeta, optionsOrFn: TaskOptions | AnyFunction, m
     queueName: options.queueName ?? DEFAULT_QUEUE_NAME,
     backend: options.backend ?? DEFAULT_BACKEND_ALIAS,
     runAfter: null,
+    timeoutMs: options.timeoutMs ?? null,
+    maxAttempts: options.maxAttempts ?? 1,
+    backoff: options.backoff ?? defaultBackoff,
+    signal: null,
   });
   validateDefinition(created);
   return created;
@@ -306,6 +354,7 @@ function validateWithoutBackend(t: AnyTask): void {
   validateContext(t);
   validatePriorityRange(t.priority);
   validateRunAfter(t.runAfter);
+  validateRunOptions(t);
   if (typeof t.queueName !== "string" || t.queueName === "") {
     throw new InvalidTask("queueName must be a non-empty string.");
   }

@@ -28,3 +28,20 @@ export function validateRunAfter(runAfter: Date | null): void {
     throw new InvalidTask("runAfter must be a valid Date.");
   }
 }
+
+/** Timeouts, retries and the cancel signal: the same rules on every backend. */
+export function validateRunOptions(t: AnyTask): void {
+  if (t.timeoutMs !== null && !(typeof t.timeoutMs === "number" && Number.isFinite(t.timeoutMs) && t.timeoutMs > 0)) {
+    throw new InvalidTask(`timeoutMs must be a number of milliseconds > 0, or null (got ${String(t.timeoutMs)}).`);
+  }
+  if (!(Number.isSafeInteger(t.maxAttempts) && t.maxAttempts >= 1)) {
+    throw new InvalidTask(`maxAttempts must be a whole number >= 1 (got ${String(t.maxAttempts)}).`);
+  }
+  const backoff: unknown = t.backoff;
+  if (typeof backoff !== "function" && !(typeof backoff === "number" && Number.isFinite(backoff) && backoff >= 0)) {
+    throw new InvalidTask("backoff must be milliseconds >= 0 or a function (error, attempt) => milliseconds | null.");
+  }
+  if (t.signal !== null && !(t.signal instanceof AbortSignal)) {
+    throw new InvalidTask("signal must be an AbortSignal, or null.");
+  }
+}

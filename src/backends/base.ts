@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
+import { cancellationError, recordFailed } from "../lifecycle.ts";
 import { type ResultOwner, type ResultState, type TaskResult, TaskResultStatus } from "../result.ts";
 import type { AnyTask } from "../task.ts";
-import { validateContext, validatePriorityRange, validateRunAfter } from "../validation.ts";
+import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "../validation.ts";
 
 /** One alias's configuration: which backend, which queues, and the backend's own options. */
 export interface BackendConfig {
@@ -82,6 +83,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
     if (this.queues.size > 0 && !this.queues.has(task.queueName)) {
       throw new InvalidTask(`Queue '${task.queueName}' is not valid for backend.`);
     }
+    validateRunOptions(task);
   }
 
   /** Stores a READY result for `task` and arranges for it to run. */
@@ -131,15 +133,31 @@ export abstract class BaseTaskBackend implements ResultOwner {
   }
 
   /**
+   * Cancels a waiting (READY) result: it ends FAILED with `TaskCancelled`. Backends that run tasks
+   * override this to stop running ones too.
+   * @throws BackendNotSupported for a RUNNING task on a backend that cannot stop it.
+   */
+  cancelState(state: ResultState, reason: unknown): Promise<boolean> {
+    if (isDone(state)) return Promise.resolve(false);
+    if (state.status === TaskResultStatus.RUNNING) {
+      return Promise.reject(
+        new BackendNotSupported(`Backend '${this.alias}' cannot cancel a running task (${state.task.modulePath}).`),
+      );
+    }
+    recordFailed(state, cancellationError(reason), Date.now());
+    return Promise.resolve(true);
+  }
+
+  /**
    * Creates the READY state for a new result: the arguments are checked against the JSON rules and
    * copied, before anything is stored or sent.
    * @throws TypeError naming the argument path that is not JSON.
    */
-  protected newState(task: AnyTask, args: readonly unknown[]): ResultState {
+  protected newState(task: AnyTask, args: readonly unknown[], size?: { bytes: number }): ResultState {
     return {
       id: randomUUID(),
       task,
-      args: normalizeJson(args, "args") as JsonValue[],
+      args: normalizeJson(args, "args", size) as JsonValue[],
       owner: this,
       status: TaskResultStatus.READY,
       enqueuedAt: Date.now(),
@@ -151,6 +169,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
       returnValue: undefined,
       progress: null,
       waiters: null,
+      handle: null,
     };
   }
 

@@ -1,44 +1,39 @@
-import { availableParallelism } from "node:os";
-import { BackendClosed, InvalidTaskBackend } from "../errors.ts";
-import { recordEnqueued, recordFailed, recordProgress, recordStarted, recordSucceeded } from "../lifecycle.ts";
+import { nextDelay } from "../backoff.ts";
+import { BackendClosed, PayloadTooLarge } from "../errors.ts";
+import {
+  cancellationError,
+  isFinished,
+  recordEnqueued,
+  recordFailed,
+  recordProgress,
+  recordRetry,
+  recordStarted,
+  recordSucceeded,
+} from "../lifecycle.ts";
+import { activeLogger } from "../log.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob, WorkerInfo } from "../pool/types.ts";
 import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
+import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
+import type { TaskError } from "../task-error.ts";
 import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
-import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
+import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
 
-/** The lane every queue without its own `options.queues` entry shares. */
-const SHARED_LANE = "*";
-
-/** A job that remembers the result state it runs for (the engine passes it back unchanged). */
+/** One attempt of a result, as handed to the engine (which passes it back unchanged). */
 interface BackendJob extends PoolJob {
   readonly state: ResultState;
+  /** Detaches the task's cancel signal; carried from attempt to attempt. */
+  readonly unwatch: (() => void) | null;
 }
 
-type LaneOptions = Record<string, { maxWorkers: number }>;
-
-const laneOptions: OptionSpec<LaneOptions> = {
-  check: (v): v is LaneOptions =>
-    typeof v === "object" &&
-    v !== null &&
-    !Array.isArray(v) &&
-    Object.values(v).every(
-      (lane) =>
-        typeof lane === "object" &&
-        lane !== null &&
-        Object.keys(lane).every((k) => k === "maxWorkers") &&
-        Number.isSafeInteger((lane as { maxWorkers?: unknown }).maxWorkers) &&
-        (lane as { maxWorkers: number }).maxWorkers >= 1,
-    ),
-  expected: "an object mapping queue names to { maxWorkers: a whole number >= 1 }",
-  default: {},
-};
+// Errors that no retry can fix: the task was stopped on purpose.
+const notRetried = new Set(["TASKLANE_TASK_CANCELLED", "TASKLANE_BACKEND_CLOSED"]);
 
 /**
- * What the thread and process pools share: options, lanes, the result store, and turning the
- * engine's callbacks into result transitions. The engine (`src/pool/`) knows nothing of results.
+ * What the thread and process pools share: options, lanes, the result store, retries, and turning
+ * the engine's callbacks into result transitions. The engine (`src/pool/`) knows nothing of results.
  */
 export abstract class PoolBackend extends BaseTaskBackend {
   override readonly supportsDefer: boolean = true;
@@ -50,10 +45,13 @@ export abstract class PoolBackend extends BaseTaskBackend {
   readonly maxWorkers: number;
   /** How many finished results are kept for `getResult`. */
   readonly maxResults: number;
+  /** Largest accepted argument list, in bytes of JSON. */
+  readonly maxPayloadBytes: number;
+  /** How long a cancelled running task may take to stop before its worker is killed. */
+  readonly cancelGraceMs: number;
 
   readonly #store: ResultStore;
-  readonly #laneOf: ReadonlyMap<string, string>;
-  readonly #lanes: LaneOptions;
+  readonly #options: ReturnType<typeof readPoolOptions>;
   #pool: WorkerPool | null = null;
   #nextKey = 1;
   #closed = false;
@@ -62,60 +60,32 @@ export abstract class PoolBackend extends BaseTaskBackend {
 
   constructor(params: BackendParams, backendName: string) {
     super(params);
-    const options = readOptions(params.alias, backendName, params.options, {
-      maxWorkers: positiveInteger(availableParallelism()),
-      maxResults: positiveInteger(1000),
-      queues: laneOptions,
-    });
-    this.maxWorkers = options.maxWorkers;
-    this.maxResults = options.maxResults;
-    this.#store = new ResultStore(options.maxResults);
-    const laneOf = new Map<string, string>();
-    const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: options.maxWorkers } };
-    for (const [queue, lane] of Object.entries(options.queues)) {
-      if (this.queues.size > 0 && !this.queues.has(queue)) {
-        throw new InvalidTaskBackend(
-          `Option 'queues.${queue}' of backend '${params.alias}' (${backendName}) names a queue that is not ` +
-            `in its queues list (${[...this.queues].join(", ")}).`,
-        );
-      }
-      laneOf.set(queue, queue);
-      lanes[queue] = { maxWorkers: lane.maxWorkers };
-    }
-    this.#laneOf = laneOf;
-    this.#lanes = lanes;
+    this.#options = readPoolOptions(params.alias, backendName, params.options, this.queues);
+    this.maxWorkers = this.#options.maxWorkers;
+    this.maxResults = this.#options.maxResults;
+    this.maxPayloadBytes = this.#options.maxPayloadBytes;
+    this.cancelGraceMs = this.#options.cancelGraceMs;
+    this.#store = new ResultStore(this.#options.maxResults);
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
     if (this.#closed) {
       throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
     }
-    const state = this.newState(task, args);
+    const size = { bytes: 0 };
+    const state = this.newState(task, args, size);
+    if (size.bytes > this.maxPayloadBytes) this.#checkPayload(state);
     this.#store.add(state);
     recordEnqueued(state);
-    const job: BackendJob = {
-      key: this.#nextKey++,
-      moduleUrl: task.moduleUrl,
-      exportName: task.name,
-      args: state.args,
-      priority: task.priority,
-      lane: this.#laneOf.get(task.queueName) ?? SHARED_LANE,
-      runAfter: task.runAfter === null ? null : task.runAfter.getTime(),
-      resultId: state.id,
-      attempt: 1,
-      contextMeta: task.takesContext
-        ? {
-            id: state.id,
-            backend: this.alias,
-            enqueuedAt: state.enqueuedAt,
-            startedAt: state.startedAt,
-            workerIds: state.workerIds.slice(),
-            errors: state.errors.slice(),
-          }
-        : null,
-      state,
-    };
-    this.#ensurePool().submit(job);
+    const signal = task.signal;
+    let unwatch: (() => void) | null = null;
+    if (signal !== null && !signal.aborted) {
+      const onAbort = () => void this.cancelState(state, signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      unwatch = () => signal.removeEventListener("abort", onAbort);
+    }
+    this.#submit(state, 1, task.runAfter === null ? null : task.runAfter.getTime(), unwatch);
+    if (signal?.aborted) await this.cancelState(state, signal.reason);
     return new TaskResult(state);
   }
 
@@ -126,8 +96,22 @@ export abstract class PoolBackend extends BaseTaskBackend {
   }
 
   /**
+   * Cancels a result: removed at once while waiting (also between retries); while running, the
+   * task's `context.signal` aborts and its worker is killed after `cancelGraceMs` if the task has not
+   * finished. Resolves once the result is finished (FAILED with `TaskCancelled`).
+   */
+  override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
+    const job = state.handle as BackendJob | null;
+    if (isFinished(state) || job === null || this.#pool === null) return false;
+    if (!this.#pool.cancel(job.key, cancellationError(reason), this.cancelGraceMs)) return false;
+    await this.waitForState(state, undefined);
+    return true;
+  }
+
+  /**
    * Stops taking work (enqueue then raises `BackendClosed`), lets queued and running tasks finish
    * within `timeoutMs` (default 10 s), fails what is left with `BackendClosed`, and ends every worker.
+   * Tasks waiting for a retry are not retried any more.
    */
   override async close(options: CloseOptions = {}): Promise<void> {
     this.#closed = true;
@@ -139,17 +123,90 @@ export abstract class PoolBackend extends BaseTaskBackend {
     return this.#pool?.workerInfo() ?? [];
   }
 
-  /** Tasks enqueued here that have not finished. */
+  /** Tasks enqueued here that have not finished (waiting, retrying or running). */
   get pending(): number {
     return this.#pool?.pending ?? 0;
   }
 
+  /** Hands one attempt of `state` to the engine. */
+  #submit(state: ResultState, attempt: number, runAfter: number | null, unwatch: (() => void) | null): void {
+    const task = state.task;
+    const job: BackendJob = {
+      key: this.#nextKey++,
+      moduleUrl: task.moduleUrl,
+      exportName: task.name,
+      args: state.args,
+      priority: task.priority,
+      lane: this.#options.laneOf.get(task.queueName) ?? SHARED_LANE,
+      runAfter,
+      resultId: state.id,
+      attempt,
+      timeoutMs: task.timeoutMs,
+      contextMeta: task.takesContext
+        ? {
+            id: state.id,
+            backend: this.alias,
+            enqueuedAt: state.enqueuedAt,
+            startedAt: state.startedAt,
+            workerIds: state.workerIds.slice(),
+            errors: state.errors.slice(),
+          }
+        : null,
+      state,
+      unwatch,
+    };
+    state.handle = job;
+    this.#ensurePool().submit(job);
+  }
+
+  #finished(job: BackendJob, outcome: Outcome, at: number): void {
+    const { state } = job;
+    if (!outcome.ok) {
+      const delay = this.#retryDelay(job, outcome.error);
+      if (delay !== null) {
+        recordRetry(state, outcome.error);
+        this.#submit(state, job.attempt + 1, delay > 0 ? at + delay : null, job.unwatch);
+        return;
+      }
+    }
+    job.unwatch?.();
+    state.handle = null;
+    if (outcome.ok) recordSucceeded(state, outcome.value, at);
+    else recordFailed(state, outcome.error, at);
+    this.#store.finished(state);
+  }
+
+  /** Milliseconds until the next attempt, or null when this failure is final. */
+  #retryDelay(job: BackendJob, error: TaskError): number | null {
+    const task = job.state.task;
+    if (job.attempt >= task.maxAttempts || this.#closed || error.unrecoverable === true) return null;
+    if (error.code !== undefined && notRetried.has(String(error.code))) return null;
+    try {
+      return nextDelay(task.backoff, error, job.attempt);
+    } catch (thrown) {
+      // A broken backoff function ends the retries; the task's own error is the one recorded.
+      activeLogger()?.error(`Task id=${job.state.id} path=${task.modulePath}: backoff failed: ${String(thrown)}`);
+      return null;
+    }
+  }
+
+  /** Measures the arguments exactly (the cheap bound was over the limit) and refuses them if too big. */
+  #checkPayload(state: ResultState): void {
+    const bytes = Buffer.byteLength(JSON.stringify(state.args));
+    if (bytes <= this.maxPayloadBytes) return;
+    throw new PayloadTooLarge(
+      `The arguments of ${state.task.modulePath} are ${bytes} bytes as JSON, over maxPayloadBytes ` +
+        `(${this.maxPayloadBytes}) of backend '${this.alias}': pass a reference to the data (a path, a URL, a key) instead.`,
+    );
+  }
+
   #ensurePool(): WorkerPool {
     if (this.#pool) return this.#pool;
-    const store = this.#store;
+    const { lanes, recycle } = this.#options;
     this.#pool = new WorkerPool({
       runtime: this.runtime,
-      lanes: this.#lanes,
+      lanes,
+      ...(recycle === null ? {} : { recycle }),
       listener: {
         onStart(job, workerId, startedAt) {
           recordStarted((job as BackendJob).state, workerId, startedAt);
@@ -157,12 +214,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
         onProgress(job, progress) {
           recordProgress((job as BackendJob).state, progress);
         },
-        onFinish(job, outcome, finishedAt) {
-          const { state } = job as BackendJob;
-          if (outcome.ok) recordSucceeded(state, outcome.value, finishedAt);
-          else recordFailed(state, outcome.error, finishedAt);
-          store.finished(state);
-        },
+        onFinish: (job, outcome, finishedAt) => this.#finished(job as BackendJob, outcome, finishedAt),
       },
     });
     return this.#pool;

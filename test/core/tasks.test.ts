@@ -287,7 +287,7 @@ describe("tasks (Django test_tasks.py)", () => {
     const options = { runAfter: new Date() } as object as { priority?: number };
     expect(() => task(import.meta, options, function deferredAtDefinition() {})).toThrow(InvalidTask);
     expect(() => task(import.meta, options, function deferredAtDefinition() {})).toThrow(
-      /^Unknown option 'runAfter' for task .*#deferredAtDefinition; expected one of: priority, queueName, backend, takesContext\.$/,
+      /^Unknown option 'runAfter' for task .*#deferredAtDefinition; expected one of: priority, queueName, backend, takesContext, timeoutMs, maxAttempts, backoff\.$/,
     );
   });
 });

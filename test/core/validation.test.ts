@@ -137,11 +137,11 @@ describe("validation after configure(): definition checks the backend, as Django
 
   it("unknown option names are refused by task() and by using()", () => {
     expect(() => task(import.meta, taskOptions({ prio: 1 }), function typo() {})).toThrow(
-      /^Unknown option 'prio' for task .*#typo; expected one of: priority, queueName, backend, takesContext\.$/,
+      /^Unknown option 'prio' for task .*#typo; expected one of: priority, queueName, backend, takesContext, timeoutMs, maxAttempts, backoff\.$/,
     );
     expect(() => noopTask.using({ queue_name: "x" } as object as { priority?: number })).toThrow(
       new InvalidTask(
-        "Unknown option 'queue_name' for using(); expected one of: priority, queueName, backend, runAfter.",
+        "Unknown option 'queue_name' for using(); expected one of: priority, queueName, backend, runAfter, signal, timeoutMs, maxAttempts, backoff.",
       ),
     );
     expect(() => task(import.meta, taskOptions({ takesContext: "yes" }), function notBoolean() {})).toThrow(

@@ -1,0 +1,96 @@
+import { availableParallelism } from "node:os";
+import { InvalidTaskBackend } from "../errors.ts";
+import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
+
+/** The lane every queue without its own `options.queues` entry shares. */
+export const SHARED_LANE = "*";
+
+type LaneOptions = Record<string, { maxWorkers: number }>;
+
+const laneOptions: OptionSpec<LaneOptions> = {
+  check: (v): v is LaneOptions =>
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every(
+      (lane) =>
+        typeof lane === "object" &&
+        lane !== null &&
+        Object.keys(lane).every((k) => k === "maxWorkers") &&
+        Number.isSafeInteger((lane as { maxWorkers?: unknown }).maxWorkers) &&
+        (lane as { maxWorkers: number }).maxWorkers >= 1,
+    ),
+  expected: "an object mapping queue names to { maxWorkers: a whole number >= 1 }",
+  default: {},
+};
+
+const optionalPositive = (expected: string): OptionSpec<number | null> => ({
+  check: (v): v is number | null => v === null || (typeof v === "number" && Number.isFinite(v) && v > 0),
+  expected,
+  default: null,
+});
+
+const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
+  check: (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0,
+  expected: "a whole number >= 0",
+  default: fallback,
+});
+
+/** Recycling settings as the engine takes them (only the ones the user set). */
+export interface RecycleOptions {
+  maxTasksPerWorker?: number;
+  maxWorkerMemoryMb?: number;
+  idleTimeoutMs?: number;
+  minWorkers?: number;
+}
+
+/**
+ * Reads and checks the options of `thread-pool` and `process-pool`. Every name and value is
+ * checked, and an error names the option and the backend alias.
+ */
+export function readPoolOptions(
+  alias: string,
+  backendName: string,
+  options: Readonly<Record<string, unknown>>,
+  queues: ReadonlySet<string>,
+) {
+  const read = readOptions(alias, backendName, options, {
+    maxWorkers: positiveInteger(availableParallelism()),
+    maxResults: positiveInteger(1000),
+    queues: laneOptions,
+    maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
+    cancelGraceMs: nonNegativeInteger(2000),
+    maxTasksPerWorker: optionalPositive("a whole number >= 1, or null"),
+    maxWorkerMemoryMb: optionalPositive("a number of megabytes > 0, or null"),
+    idleTimeoutMs: optionalPositive("a number of milliseconds > 0, or null"),
+    minWorkers: nonNegativeInteger(0),
+  });
+  if (read.maxTasksPerWorker !== null && !Number.isSafeInteger(read.maxTasksPerWorker)) {
+    throw new InvalidTaskBackend(
+      `Option 'maxTasksPerWorker' of backend '${alias}' (${backendName}) must be a whole number >= 1, or null.`,
+    );
+  }
+  const laneOf = new Map<string, string>();
+  const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
+  for (const [queue, lane] of Object.entries(read.queues)) {
+    if (queues.size > 0 && !queues.has(queue)) {
+      throw new InvalidTaskBackend(
+        `Option 'queues.${queue}' of backend '${alias}' (${backendName}) names a queue that is not ` +
+          `in its queues list (${[...queues].join(", ")}).`,
+      );
+    }
+    laneOf.set(queue, queue);
+    lanes[queue] = { maxWorkers: lane.maxWorkers };
+  }
+  const recycle: RecycleOptions = {};
+  if (read.maxTasksPerWorker !== null) recycle.maxTasksPerWorker = read.maxTasksPerWorker;
+  if (read.maxWorkerMemoryMb !== null) recycle.maxWorkerMemoryMb = read.maxWorkerMemoryMb;
+  if (read.idleTimeoutMs !== null) recycle.idleTimeoutMs = read.idleTimeoutMs;
+  if (read.minWorkers > 0) recycle.minWorkers = read.minWorkers;
+  return {
+    ...read,
+    laneOf: laneOf as ReadonlyMap<string, string>,
+    lanes,
+    recycle: Object.keys(recycle).length > 0 ? recycle : null,
+  };
+}
