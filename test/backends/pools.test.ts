@@ -111,7 +111,10 @@ describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
     });
     const labels = ["g0", "g1", "g2", "g3", "g4", "g5"];
     const results = await Promise.all(labels.map((l) => gate.enqueue(gates.url(l), l)));
-    // Release one at a time, each only once it is running, so the pool is saturated throughout.
+    // Nothing is released until two tasks are held at once: the lane does reach its bound...
+    await Promise.all([gates.arrived("g0"), gates.arrived("g1")]);
+    expect(running).toBe(2);
+    // ...and then, released one at a time, never goes past it.
     for (const label of labels) {
       await gates.arrived(label);
       expect(running).toBeLessThanOrEqual(2);
