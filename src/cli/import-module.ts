@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
-import { CliError, describeError } from "./errors.ts";
 import { ensureTypeScript, isTypeScriptPath } from "../typescript.ts";
+import { CliError, describeError } from "./errors.ts";
 
 /** A module's namespace object. */
 export type ModuleNamespace = Readonly<Record<string, unknown>>;
