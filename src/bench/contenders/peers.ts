@@ -24,6 +24,8 @@ export class PeerContender implements Contender {
   #tinypool: Tinypool | null = null;
   /** Tasks started through this contender, compared with the pool's `completed` by `drain()`. */
   #started = 0;
+  /** Tasks handed out by `submit()` and not settled: `close()` lets them settle before destroying. */
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(backend: PeerBackend, workers: number) {
     this.backend = backend;
@@ -67,7 +69,16 @@ export class PeerContender implements Contender {
 
   submit(kind: TaskKind, arg: unknown): Promise<unknown> {
     this.#started++;
-    return this.#live().run(arg, { name: kind });
+    const task = this.#live().run(arg, { name: kind });
+    // Callers that only time the submission never await it: keep a handled copy, so a task that a
+    // pool's destroy() rejects cannot end the whole run as an unhandled rejection.
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inflight.add(settled);
+    void settled.then(() => this.#inflight.delete(settled));
+    return task;
   }
 
   async runOne(kind: TaskKind, arg: unknown): Promise<void> {
@@ -96,6 +107,9 @@ export class PeerContender implements Contender {
 
   async close(): Promise<void> {
     const pool = this.#pool;
+    // Let every submitted task finish first (bounded), as a user shutting down cleanly would.
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
+    await Promise.race([Promise.all(this.#inflight), deadline]);
     this.#pool = null;
     this.#tinypool = null;
     await pool?.close();
