@@ -9,7 +9,8 @@ import { type TaskError, toTaskError } from "./task-error.ts";
 /*
  * The one door through which backends change a result: each function updates the state, logs the
  * Django-style line and emits the event, in the order semantics.md §4 gives. Snapshots for events
- * are only built when someone listens, so an unobserved pool pays nothing for them.
+ * are only built when someone listens, so an unobserved pool pays nothing for them. The state's
+ * arrays are replaced, never changed in place, so snapshots share them instead of copying.
  */
 
 function logState(state: ResultState): void {
@@ -27,7 +28,7 @@ export function recordStarted(state: ResultState, workerId: string, at: number):
   state.status = TaskResultStatus.RUNNING;
   if (state.startedAt === null) state.startedAt = Math.max(at, state.enqueuedAt);
   state.lastAttemptedAt = Math.max(at, state.enqueuedAt);
-  state.workerIds.push(workerId);
+  state.workerIds = [...state.workerIds, workerId];
   logState(state);
   if (taskEvents.has("taskStarted")) taskEvents.emit("taskStarted", new TaskResult(state));
 }
@@ -43,7 +44,7 @@ export function recordProgress(state: ResultState, progress: TaskProgress): void
  * READY, and the result stays unfinished (no `taskFinished`, waiters keep waiting).
  */
 export function recordRetry(state: ResultState, error: TaskError): void {
-  state.errors.push(error);
+  state.errors = [...state.errors, error];
   state.status = TaskResultStatus.READY;
   logState(state);
 }
@@ -62,7 +63,7 @@ export function recordSucceeded(state: ResultState, value: JsonValue, at: number
 
 /** The attempt failed, or the task could not run at all. */
 export function recordFailed(state: ResultState, error: TaskError, at: number): void {
-  state.errors.push(error);
+  state.errors = [...state.errors, error];
   finish(state, TaskResultStatus.FAILED, at);
 }
 

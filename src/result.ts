@@ -33,8 +33,10 @@ export interface ResultState {
   startedAt: number | null;
   lastAttemptedAt: number | null;
   finishedAt: number | null;
-  errors: TaskError[];
-  workerIds: string[];
+  /** Replaced on change, never mutated in place (snapshots share it). */
+  errors: readonly TaskError[];
+  /** Replaced on change, never mutated in place (snapshots share it). */
+  workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
   /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
@@ -101,8 +103,8 @@ export class TaskResult<Return = unknown> {
     this.#startedAt = state.startedAt;
     this.#lastAttemptedAt = state.lastAttemptedAt;
     this.#finishedAt = state.finishedAt;
-    this.#errors = state.errors.slice();
-    this.#workerIds = state.workerIds.slice();
+    this.#errors = state.errors;
+    this.#workerIds = state.workerIds;
     this.#returnValue = state.returnValue;
     this.#progress = state.progress;
   }
@@ -114,8 +116,8 @@ export class TaskResult<Return = unknown> {
     this.#startedAt = state.startedAt;
     this.#lastAttemptedAt = state.lastAttemptedAt;
     this.#finishedAt = state.finishedAt;
-    this.#errors = state.errors.slice();
-    this.#workerIds = state.workerIds.slice();
+    this.#errors = state.errors;
+    this.#workerIds = state.workerIds;
     this.#returnValue = state.returnValue;
     this.#progress = state.progress;
   }

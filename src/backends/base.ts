@@ -114,7 +114,13 @@ export abstract class BaseTaskBackend implements ResultOwner {
   /** @internal Resolves when `state` finishes; in-memory backends are told directly, no polling. */
   waitForState(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState> {
     if (isDone(state)) return Promise.resolve(state);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal === undefined) {
+      return new Promise<ResultState>((resolve) => {
+        if (state.waiters === null) state.waiters = [];
+        state.waiters.push(() => resolve(state));
+      });
+    }
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<ResultState>((resolve, reject) => {
       const wake = () => {
         signal?.removeEventListener("abort", onAbort);
