@@ -55,6 +55,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
   #pool: WorkerPool | null = null;
   #nextKey = 1;
   #closed = false;
+  // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
+  readonly #size = { bytes: 0 };
 
   protected abstract readonly runtime: "process" | "thread";
 
@@ -72,7 +74,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
     if (this.#closed) {
       throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
     }
-    const size = { bytes: 0 };
+    const size = this.#size;
+    size.bytes = 0;
     const state = this.newState(task, args, size);
     if (size.bytes > this.maxPayloadBytes) this.#checkPayload(state);
     this.#store.add(state);
