@@ -1,3 +1,4 @@
+import { activeLogger } from "./log.ts";
 import type { TaskError } from "./task-error.ts";
 
 /**
@@ -46,4 +47,31 @@ export function nextDelay(backoff: Backoff, error: TaskError, attempt: number): 
     throw new RangeError(`backoff returned ${String(delay)}; expected milliseconds >= 0 or null`);
   }
   return delay;
+}
+
+// Errors that no retry can fix: the task was stopped on purpose.
+const notRetried = new Set(["TASKLANE_TASK_CANCELLED", "TASKLANE_BACKEND_CLOSED"]);
+
+/** What `retryDelay` needs to know of a task. */
+interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly backoff: Backoff;
+  readonly modulePath: string;
+}
+
+/**
+ * Milliseconds until the next attempt after `attempt` failed with `error`, or null when the failure
+ * is final: the attempts ran out, the error is unrecoverable, the task was cancelled or its backend
+ * closed, or the backoff said stop. One rule for every backend that retries.
+ */
+export function retryDelay(task: RetryPolicy, error: TaskError, attempt: number): number | null {
+  if (attempt >= task.maxAttempts || error.unrecoverable === true) return null;
+  if (error.code !== undefined && notRetried.has(String(error.code))) return null;
+  try {
+    return nextDelay(task.backoff, error, attempt);
+  } catch (thrown) {
+    // A broken backoff function ends the retries; the task's own error is the one recorded.
+    activeLogger()?.error(`Task path=${task.modulePath}: backoff failed: ${String(thrown)}`);
+    return null;
+  }
 }

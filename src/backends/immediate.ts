@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { nextDelay } from "../backoff.ts";
+import { retryDelay } from "../backoff.ts";
 import { TASK_BRAND } from "../brand.ts";
 import { TaskTimeout } from "../errors.ts";
 import {
@@ -17,7 +17,7 @@ import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import { makeContext, type Outcome, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
-import { type TaskError, toTaskError } from "../task-error.ts";
+import { toTaskError } from "../task-error.ts";
 import { type BackendParams, BaseTaskBackend } from "./base.ts";
 import { positiveInteger, readOptions } from "./options.ts";
 
@@ -115,7 +115,7 @@ export class ImmediateBackend extends BaseTaskBackend {
         recordSucceeded(state, outcome.value, Date.now());
         return;
       }
-      const delay = this.#retryDelay(task, outcome.error, attempt);
+      const delay = retryDelay(task, outcome.error, attempt);
       if (delay === null) {
         recordFailed(state, outcome.error, Date.now());
         return;
@@ -128,18 +128,6 @@ export class ImmediateBackend extends BaseTaskBackend {
         recordFailed(state, (cancelled as Outcome & { ok: false }).error, Date.now());
         return;
       }
-    }
-  }
-
-  /** Milliseconds until the next attempt, or null when this failure is final. */
-  #retryDelay(task: AnyTask, error: TaskError, attempt: number): number | null {
-    if (attempt >= task.maxAttempts || error.unrecoverable === true || error.code === "TASKLANE_TASK_CANCELLED") {
-      return null;
-    }
-    try {
-      return nextDelay(task.backoff, error, attempt);
-    } catch {
-      return null;
     }
   }
 

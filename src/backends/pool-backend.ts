@@ -1,4 +1,4 @@
-import { nextDelay } from "../backoff.ts";
+import { retryDelay } from "../backoff.ts";
 import { BackendClosed, PayloadTooLarge } from "../errors.ts";
 import {
   cancellationError,
@@ -10,14 +10,12 @@ import {
   recordStarted,
   recordSucceeded,
 } from "../lifecycle.ts";
-import { activeLogger } from "../log.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob, WorkerInfo } from "../pool/types.ts";
 import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
-import type { TaskError } from "../task-error.ts";
 import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
 import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
 
@@ -27,9 +25,6 @@ interface BackendJob extends PoolJob {
   /** Detaches the task's cancel signal; carried from attempt to attempt. */
   readonly unwatch: (() => void) | null;
 }
-
-// Errors that no retry can fix: the task was stopped on purpose.
-const notRetried = new Set(["TASKLANE_TASK_CANCELLED", "TASKLANE_BACKEND_CLOSED"]);
 
 /**
  * What the thread and process pools share: options, lanes, the result store, retries, and turning
@@ -165,7 +160,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
   #finished(job: BackendJob, outcome: Outcome, at: number): void {
     const { state } = job;
     if (!outcome.ok) {
-      const delay = this.#retryDelay(job, outcome.error);
+      const delay = this.#closed ? null : retryDelay(state.task, outcome.error, job.attempt);
       if (delay !== null) {
         recordRetry(state, outcome.error);
         this.#submit(state, job.attempt + 1, delay > 0 ? at + delay : null, job.unwatch);
@@ -177,20 +172,6 @@ export abstract class PoolBackend extends BaseTaskBackend {
     if (outcome.ok) recordSucceeded(state, outcome.value, at);
     else recordFailed(state, outcome.error, at);
     this.#store.finished(state);
-  }
-
-  /** Milliseconds until the next attempt, or null when this failure is final. */
-  #retryDelay(job: BackendJob, error: TaskError): number | null {
-    const task = job.state.task;
-    if (job.attempt >= task.maxAttempts || this.#closed || error.unrecoverable === true) return null;
-    if (error.code !== undefined && notRetried.has(String(error.code))) return null;
-    try {
-      return nextDelay(task.backoff, error, job.attempt);
-    } catch (thrown) {
-      // A broken backoff function ends the retries; the task's own error is the one recorded.
-      activeLogger()?.error(`Task id=${job.state.id} path=${task.modulePath}: backoff failed: ${String(thrown)}`);
-      return null;
-    }
   }
 
   /** Measures the arguments exactly (the cheap bound was over the limit) and refuses them if too big. */
