@@ -5,9 +5,9 @@ import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
 /** The lane every queue without its own `options.queues` entry shares. */
 export const SHARED_LANE = "*";
 
-type LaneOptions = Record<string, { maxWorkers: number }>;
+export type LaneOptions = Record<string, { maxWorkers: number }>;
 
-const laneOptions: OptionSpec<LaneOptions> = {
+export const laneOptions: OptionSpec<LaneOptions> = {
   check: (v): v is LaneOptions =>
     typeof v === "object" &&
     v !== null &&
@@ -24,13 +24,13 @@ const laneOptions: OptionSpec<LaneOptions> = {
   default: {},
 };
 
-const optionalPositive = (expected: string): OptionSpec<number | null> => ({
+export const optionalPositive = (expected: string): OptionSpec<number | null> => ({
   check: (v): v is number | null => v === null || (typeof v === "number" && Number.isFinite(v) && v > 0),
   expected,
   default: null,
 });
 
-const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
+export const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
   check: (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0,
   expected: "a whole number >= 0",
   default: fallback,
@@ -70,6 +70,30 @@ export function readPoolOptions(
       `Option 'maxTasksPerWorker' of backend '${alias}' (${backendName}) must be a whole number >= 1, or null.`,
     );
   }
+  return { ...read, ...lanesAndRecycle(alias, backendName, read, queues) };
+}
+
+/** The settings shared by everything that runs tasks in a `WorkerPool`. */
+export interface WorkerSettings {
+  readonly maxWorkers: number;
+  readonly queues: LaneOptions;
+  readonly maxTasksPerWorker: number | null;
+  readonly maxWorkerMemoryMb: number | null;
+  readonly idleTimeoutMs: number | null;
+  readonly minWorkers: number;
+}
+
+/**
+ * The engine's lanes (the shared one plus one per `options.queues` entry) and recycling settings,
+ * from checked options; used by the pool backends and by the database backend's worker.
+ * @throws InvalidTaskBackend when a lane names a queue outside the backend's queues list.
+ */
+export function lanesAndRecycle(
+  alias: string,
+  backendName: string,
+  read: WorkerSettings,
+  queues: ReadonlySet<string>,
+): { laneOf: ReadonlyMap<string, string>; lanes: LaneOptions; recycle: RecycleOptions | null } {
   const laneOf = new Map<string, string>();
   const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
   for (const [queue, lane] of Object.entries(read.queues)) {
@@ -88,7 +112,6 @@ export function readPoolOptions(
   if (read.idleTimeoutMs !== null) recycle.idleTimeoutMs = read.idleTimeoutMs;
   if (read.minWorkers > 0) recycle.minWorkers = read.minWorkers;
   return {
-    ...read,
     laneOf: laneOf as ReadonlyMap<string, string>,
     lanes,
     recycle: Object.keys(recycle).length > 0 ? recycle : null,
