@@ -72,6 +72,16 @@ export class TaskCancelled extends TasklaneError {
   override readonly code: string = "TASKLANE_TASK_CANCELLED";
 }
 
+/** The task database cannot be opened, is not a tasklane database, or a statement on it failed. */
+export class TaskStoreError extends TasklaneError {
+  override readonly code: string = "TASKLANE_DATABASE";
+}
+
+/** The worker running the attempt stopped renewing its lease (it died or lost the database). */
+export class WorkerLost extends TasklaneError {
+  override readonly code: string = "TASKLANE_WORKER_LOST";
+}
+
 /**
  * Throw this (or any error with `unrecoverable: true`) from a task to fail it at once, without
  * the retries its `maxAttempts` would allow: for errors no retry can fix, like invalid input.
