@@ -223,8 +223,10 @@ export class TaskResult<Return = unknown> {
    * @returns true when this call cancelled it, false when it had already finished.
    */
   async cancel(reason?: unknown): Promise<boolean> {
-    const cancelled = await this.#state.owner.cancelState(this.#state, reason);
-    this.#copy(this.#state);
+    const owner = this.#state.owner;
+    const cancelled = await owner.cancelState(this.#state, reason);
+    // In-memory backends changed the state itself; a persistent one has a new row to read.
+    this.#copy(await owner.refreshState(this.#state));
     return cancelled;
   }
 

@@ -50,7 +50,7 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
-    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous, schema: this.settings.schema }).then(
+    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(
       async (store) => {
         try {
           await store.migrate();

@@ -213,13 +213,6 @@ export class DatabaseWorker {
 
   #drained = false;
 
-  #hasFreeWorker(): boolean {
-    for (const [lane, filter] of this.#lanes) {
-      if ((this.#heldPerLane.get(lane) ?? 0) < filter.max) return true;
-    }
-    return false;
-  }
-
   #remaining(): number {
     const max = this.#options.maxTasks;
     return max === null ? Number.POSITIVE_INFINITY : max - this.#claimed;

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAll, getBackend, type TaskResult, TaskResultStatus } from "../../src/index.ts";
 import { add, exitWorker, fail, flaky, record, sleep, spin, unrecoverable, whoami } from "../fixtures/db/tasks.ts";
-import { type Database, isAlive, tempDatabase, until, worker } from "./support.ts";
+import { type Database, isAlive, ROOT, tempDatabase, until, worker } from "./support.ts";
 
 let db: Database;
 
@@ -177,7 +177,7 @@ describe("tasklane worker", () => {
     expect(result.errors[0]?.message).toMatch(/'doomed'/);
     second.child.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
-  });
+  }, 120_000);
 
   it("the first SIGTERM lets the running task finish and exits 0; nothing is left RUNNING", async () => {
     db = tempDatabase();
@@ -222,7 +222,7 @@ describe("tasklane worker", () => {
     `;
     // No closeAll(): an idle database backend must not keep the script alive.
     const id = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: db.dir,
+      cwd: ROOT,
       encoding: "utf8",
       timeout: 20_000,
     }).trim();
