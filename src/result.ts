@@ -3,6 +3,7 @@ import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
+import { MAX_TIMER_MS } from "./validation.ts";
 
 /** The four states of a result (semantics.md §4); there are no others. */
 export const TaskResultStatus = {
@@ -194,6 +195,10 @@ export class TaskResult<Return = unknown> {
     }
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new RangeError(`wait(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
+    }
+    if (timeoutMs > MAX_TIMER_MS) {
+      // setTimeout would fire at once and report a timeout that never happened.
+      throw new RangeError(`wait(): timeoutMs must be at most ${MAX_TIMER_MS} (got ${timeoutMs})`);
     }
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(signal?.reason);
