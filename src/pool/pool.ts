@@ -166,8 +166,10 @@ export class WorkerPool {
    */
   close(options: PoolCloseOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      return Promise.reject(new RangeError(`close(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`));
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) {
+      return Promise.reject(
+        new RangeError(`close(): timeoutMs must be a number in 0..${MAX_TIMER_MS} (got ${String(timeoutMs)})`),
+      );
     }
     this.#closing ??= this.#shutdown(timeoutMs);
     return this.#closing;
@@ -324,6 +326,8 @@ export class WorkerPool {
     for (const job of this.#delayed.take((j) => (j.runAfter ?? 0) > deadline)) {
       this.#ledger.finish(job, closed, Date.now());
     }
+    this.#workforce.draining = true;
+    for (const lane of this.#lanes.values()) this.#workforce.retireIdle(lane);
     if (this.#ledger.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);

@@ -1,4 +1,5 @@
 import type { Lane } from "./lane.ts";
+import { RUN } from "./protocol.ts";
 import type { RuntimeWorker } from "./runtime/types.ts";
 import type { PoolJob } from "./types.ts";
 
@@ -43,6 +44,8 @@ export class WorkerSlot {
   /** Resolved once the exit was handled. */
   readonly exited: Promise<void>;
   markExited!: () => void;
+  /** Told of each job whose RUN frame could not be serialised (it was not sent). */
+  onUnsendable: (key: number, error: unknown) => void = () => {};
 
   constructor(lane: Lane) {
     this.lane = lane;
@@ -55,7 +58,24 @@ export class WorkerSlot {
     if (this.out.length === 0) return;
     const frames = this.out;
     this.out = [];
-    this.worker.send(frames);
+    try {
+      this.worker.send(frames);
+    } catch {
+      // The batch could not be serialised (a value too deep for JSON.stringify or structured clone):
+      // nothing of it was sent. Send it frame by frame, so that only the jobs it concerns fail.
+      this.#sendEach(frames);
+    }
+  }
+
+  #sendEach(frames: readonly unknown[]): void {
+    for (const frame of frames) {
+      try {
+        this.worker.send([frame]);
+      } catch (error) {
+        const f = frame as unknown[];
+        if (f[0] === RUN) this.onUnsendable(f[1] as number, error);
+      }
+    }
   }
 
   clearDeadline(): void {

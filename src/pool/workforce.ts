@@ -1,6 +1,6 @@
 import { TaskCancelled, TaskTimeout, WorkerCrashed } from "../errors.ts";
 import type { Outcome } from "../run-task.ts";
-import { type TaskError, toTaskError } from "../task-error.ts";
+import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
 import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import { CONFIGURE, EXIT } from "./protocol.ts";
@@ -34,6 +34,8 @@ export class Workforce {
   readonly #reapers = new Map<Lane, IdleReaper>();
   /** Past the close deadline: nothing is forked or salvaged any more. */
   terminated = false;
+  /** Closing: a worker left idle while its lane has nothing waiting is retired at once. */
+  draining = false;
 
   constructor(runtime: Runtime, ledger: JobLedger, recycle: RecyclePolicy, hooks: WorkforceHooks) {
     this.#runtime = runtime;
@@ -89,6 +91,7 @@ export class Workforce {
       this.#startupFailed(lane, error instanceof Error ? error.message : String(error));
       return false;
     }
+    slot.onUnsendable = (key, error) => this.#unsendable(slot, key, error);
     // Only a pool that recycles by memory makes its workers measure anything.
     if (this.#recycle.maxWorkerMemoryMb !== Number.POSITIVE_INFINITY) slot.worker.send([[CONFIGURE, true]]);
     lane.workers.push(slot);
@@ -104,8 +107,21 @@ export class Workforce {
   afterBatch(slot: WorkerSlot): void {
     if (slot.retiring && !slot.leaving && slot.inflight.size === 0) this.#sendExit(slot);
     this.#hooks.dispatch(slot.lane);
+    if (this.draining) this.retireIdle(slot.lane);
     if (this.#reapers.size !== 0 && slot.accepting && slot.inflight.size === 0) {
       this.#reapers.get(slot.lane)?.idle(slot, Date.now());
+    }
+  }
+
+  /**
+   * For close(): retires the lane's idle workers while nothing waits in it, so that a closing pool
+   * (a backend replaced by `configure()`) keeps only the workers its remaining jobs run on. A job
+   * that becomes due later forks a worker as usual.
+   */
+  retireIdle(lane: Lane): void {
+    if (lane.waiting > 0) return;
+    for (const slot of lane.workers) {
+      if (slot.accepting && slot.inflight.size === 0) this.retire(slot);
     }
   }
 
@@ -152,6 +168,21 @@ export class Workforce {
     slot.worker.terminate();
     this.#ledger.finish(job, { ok: false, error }, Date.now());
     this.#hooks.dispatch(slot.lane); // a replacement, if work waits
+  }
+
+  /** A job's RUN frame could not be serialised: it fails, and no retry could do better. */
+  #unsendable(slot: WorkerSlot, key: number, cause: unknown): void {
+    const job = slot.inflight.get(key);
+    if (job === undefined) return;
+    slot.inflight.delete(key);
+    const error = toTaskError(
+      new TypeError(
+        `${job.moduleUrl}#${job.exportName}: its arguments could not be sent to worker ${slot.worker.id} (${summarizeThrown(cause)})`,
+      ),
+    );
+    this.#ledger.finish(job, { ok: false, error: { ...error, unrecoverable: true } }, Date.now());
+    // The worker may be idle now and jobs may wait for it; this runs inside a dispatch pass.
+    queueMicrotask(() => this.#hooks.dispatch(slot.lane));
   }
 
   #onExit(slot: WorkerSlot, exit: WorkerExit): void {

@@ -17,6 +17,7 @@ import {
 } from "../pool/protocol.ts";
 import type { TaskProgress } from "../progress.ts";
 import { makeContext, type Outcome, runTask, type WorkerResultMeta, workerSideResult } from "../run-task.ts";
+import { summarizeThrown, toTaskError } from "../task-error.ts";
 import { type BufferedJob, JobBuffer } from "./job-buffer.ts";
 import { BROKEN, LOADED, ModuleTable, type TaskEntry } from "./modules.ts";
 
@@ -237,6 +238,29 @@ export class WorkerLoop {
     if (this.#out.length === 0) return;
     const frames = this.#out;
     this.#out = [];
-    this.#port.send(frames);
+    try {
+      this.#port.send(frames);
+    } catch {
+      // The batch could not be serialised (a return value past V8's longest string, say): nothing
+      // of it left. Send it frame by frame, and fail the job whose outcome cannot be sent instead
+      // of letting the error escape and kill this worker with every job it holds.
+      this.#sendEach(frames);
+    }
+  }
+
+  #sendEach(frames: readonly unknown[]): void {
+    for (const frame of frames) {
+      try {
+        this.#port.send([frame]);
+      } catch (error) {
+        const f = frame as unknown[];
+        if (f[0] !== SUCCEEDED && f[0] !== FAILED) continue;
+        const what = f[0] === SUCCEEDED ? "return value" : "error";
+        const record = toTaskError(
+          new TypeError(`The task's ${what} could not be sent to the parent: ${summarizeThrown(error)}`),
+        );
+        this.#port.send([[FAILED, f[1], f[2], record]]);
+      }
+    }
   }
 }
