@@ -67,6 +67,11 @@ export class PayloadTooLarge extends TasklaneError {
   override readonly code: string = "TASKLANE_PAYLOAD_TOO_LARGE";
 }
 
+/** The backend already holds `maxQueued` unfinished tasks; the task was not enqueued. */
+export class QueueFull extends TasklaneError {
+  override readonly code: string = "TASKLANE_QUEUE_FULL";
+}
+
 /** The task was cancelled (`result.cancel()` or an aborted signal) before it finished. */
 export class TaskCancelled extends TasklaneError {
   override readonly code: string = "TASKLANE_TASK_CANCELLED";

@@ -23,6 +23,7 @@ export {
   InvalidTask,
   InvalidTaskBackend,
   PayloadTooLarge,
+  QueueFull,
   TaskCancelled,
   TasklaneError,
   TaskModuleError,
@@ -34,7 +35,14 @@ export {
   WorkerCrashed,
 } from "./errors.ts";
 export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
-export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
+export {
+  type JsonPrimitive,
+  type JsonValue,
+  MAX_JSON_DEPTH,
+  type NonJson,
+  normalizeJson,
+  type ReturnJson,
+} from "./json.ts";
 export {
   cancellationError,
   isFinished,
