@@ -46,7 +46,7 @@ const timerMs = (fallback: number): OptionSpec<number> => ({
 
 const optionalTimerMs: OptionSpec<number | null> = {
   check: (v): v is number | null => v === null || isTimerMs(v, 1),
-  expected: `a whole number of milliseconds in 1..${MAX_TIMER_MS}, or null`,
+  expected: `a whole number of milliseconds >= 1, at most ${MAX_TIMER_MS}, or null`,
   default: null,
 };
 
