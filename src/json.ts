@@ -55,10 +55,12 @@ const objectProto = Object.prototype;
 /**
  * How deep arrays and objects may nest: a container more than this many steps down its path
  * (`args[0]` and 1,000 more `[i]`/`.key` steps) is refused. Every serializer a value meets must
- * handle it with room to spare, whatever the stack holds when it runs. Measured on Node 20.20 at the
- * top of the main thread's stack: `structuredClone` (worker threads' `postMessage`) gives up at
- * 1,922 levels of nested objects and 3,237 of arrays, `JSON.stringify` at 4,104, `JSON.parse` not
- * below 200,000; in a dispatch microtask under tsx the issue saw `JSON.stringify` fail near 2,500.
+ * handle it with room to spare, whatever the stack holds when it runs. Measured on Node 20.20 with
+ * little on the main thread's stack (the command is in the README's "JSON rules"): structured clone
+ * (worker threads' `postMessage`) gives up at about 1,950 levels of nested objects and 3,300 of
+ * arrays, `JSON.stringify` at about 4,200, `JSON.parse` not below 200,000. With more on the stack
+ * they fail sooner: through `enqueue` under tsx, 2,500 levels already killed the parent in the
+ * process runtime's send, 2,000 in the thread runtime's.
  */
 export const MAX_JSON_DEPTH = 1000;
 

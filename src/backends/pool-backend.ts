@@ -44,9 +44,20 @@ export abstract class PoolBackend extends BaseTaskBackend {
   readonly maxPayloadBytes: number;
   /** How long a cancelled running task may take to stop before its worker is killed. */
   readonly cancelGraceMs: number;
-  /** Most unfinished tasks held at once (waiting, deferred, retrying or running); null: no limit. */
+  /**
+   * Option `maxQueued`: most unfinished tasks (waiting, deferred, retrying or running) the backend
+   * holds; an enqueue beyond it raises `QueueFull` before anything is stored. Unbounded by default,
+   * like piscina's `maxQueue`: a default would refuse work an application sized for on its own.
+   * @defaultValue null (no limit)
+   */
   readonly maxQueued: number | null;
-  /** Most bytes of JSON (arguments + return value) the kept finished results hold; null: no limit. */
+  /**
+   * Option `maxResultBytes`: most bytes of JSON (arguments + return value) the finished results kept
+   * for `getResult` may hold together; past it the oldest finished are evicted first (unfinished
+   * ones never), and a result larger than this by itself is not kept. Measuring costs a
+   * `JSON.stringify` per finished task, so it is only done when this is set.
+   * @defaultValue null (only `maxResults` bounds them)
+   */
   readonly maxResultBytes: number | null;
 
   readonly #store: ResultStore;
