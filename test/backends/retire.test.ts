@@ -39,7 +39,7 @@ describe("configure() without closeAll()", () => {
 
   it("still runs the work a retired backend holds, on a worker forked for it", async () => {
     const pid = await useFreshPool();
-    const later = await noop.using({ runAfter: new Date(Date.now() + 1500) }).enqueue();
+    const later = await noop.using({ runAfter: new Date(Date.now() + 300) }).enqueue();
     configure({ default: { backend: "dummy" } });
     await until(() => !isAlive(pid), "the retired backend's idle worker exited", 5000);
     await later.wait({ timeoutMs: 20_000 });
