@@ -3,6 +3,7 @@ import type { Outcome } from "../run-task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
 import { DelayedJobs } from "./delayed.ts";
+import { ImportKills } from "./import-kills.ts";
 import { Lane } from "./lane.ts";
 import { JobLedger } from "./ledger.ts";
 import { ModuleRefs } from "./module-refs.ts";
@@ -19,6 +20,7 @@ import {
   RUN,
   STARTED,
   SUCCEEDED,
+  WARNING,
   type WorkerFrame,
 } from "./protocol.ts";
 import { type RecyclePolicy, recyclePolicy } from "./recycle.ts";
@@ -27,6 +29,7 @@ import { ThreadRuntime } from "./runtime/thread.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
 import type { WorkerSlot } from "./worker-slot.ts";
+import { reportWorkerWarning } from "./worker-warning.ts";
 import { droppedOutcome, Workforce } from "./workforce.ts";
 
 export type {
@@ -61,6 +64,7 @@ export class WorkerPool {
   /** `recycle.maxTasksPerWorker`, read on every job handed out. */
   readonly #maxTasks: number;
   readonly #workforce: Workforce;
+  readonly #importKills = new ImportKills();
   #dirty: Lane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
@@ -77,6 +81,7 @@ export class WorkerPool {
     this.#workforce = new Workforce(runtime, this.#ledger, this.#recycle, {
       onBatches: (slot, batches) => this.#onBatches(slot, batches),
       dispatch: (lane) => this.#dispatch(lane),
+      importKilled: (moduleUrl, how) => this.#importKilled(moduleUrl, how),
     });
     for (const [name, config] of Object.entries(options.lanes)) {
       const lane = new Lane(name, config.maxWorkers);
@@ -176,6 +181,14 @@ export class WorkerPool {
   }
 
   #enqueue(lane: Lane, job: PoolJob): void {
+    if (this.#importKills.size !== 0) {
+      const failed = this.#importKills.outcome(job);
+      if (failed !== undefined) {
+        // Not inside submit(): its caller has not finished recording the job yet.
+        queueMicrotask(() => this.#ledger.finish(job, failed, Date.now()));
+        return;
+      }
+    }
     lane.queue.push(job);
     if (lane.dirty) return;
     lane.dirty = true;
@@ -216,6 +229,21 @@ export class WorkerPool {
     }
     for (const slot of workers) slot.flush();
     if (lane.waiting > 0) this.#workforce.maybeSpawn(lane);
+  }
+
+  /** A worker died importing `moduleUrl`: its waiting jobs, in every lane, fail now (see ImportKills). */
+  #importKilled(moduleUrl: string, how: string): void {
+    this.#importKills.record(moduleUrl, how);
+    const now = Date.now();
+    for (const lane of this.#lanes.values()) {
+      if (lane.waiting === 0) continue;
+      // Drained in order and pushed back in order: the others keep their places.
+      for (const job of lane.drain()) {
+        const failed = this.#importKills.outcome(job);
+        if (failed === undefined) lane.queue.push(job);
+        else this.#ledger.finish(job, failed, now);
+      }
+    }
   }
 
   #give(slot: WorkerSlot, job: PoolJob): void {
@@ -295,6 +323,9 @@ export class WorkerPool {
       case MEMORY:
         slot.rssMb = frame[1];
         if (frame[1] > this.#recycle.maxWorkerMemoryMb) this.#workforce.retire(slot);
+        return;
+      case WARNING:
+        reportWorkerWarning(frame[1], frame[2]);
         return;
     }
   }

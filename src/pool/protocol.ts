@@ -48,6 +48,11 @@ export const FATAL = 16;
 export const DROPPED = 17;
 /** `[MEMORY, mb]`: the worker's memory after a job (only when CONFIGURE asked for it). */
 export const MEMORY = 18;
+/**
+ * `[WARNING, code, message]`: something the worker survived but the application should hear of (an
+ * unhandled rejection, a dead stdout), logged by the parent as it is.
+ */
+export const WARNING = 19;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
 export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0];
@@ -65,6 +70,7 @@ export type ProgressFrame = [typeof PROGRESS, number, TaskProgress];
 export type FatalFrame = [typeof FATAL, string];
 export type DroppedFrame = [typeof DROPPED, number];
 export type MemoryFrame = [typeof MEMORY, number];
+export type WarningFrame = [typeof WARNING, string, string];
 export type WorkerFrame =
   | ReadyFrame
   | LoadingFrame
@@ -74,4 +80,5 @@ export type WorkerFrame =
   | ProgressFrame
   | FatalFrame
   | DroppedFrame
-  | MemoryFrame;
+  | MemoryFrame
+  | WarningFrame;

@@ -18,6 +18,8 @@ export interface WorkforceHooks {
   onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void;
   /** The lane may have capacity or work again: run a dispatch pass. */
   dispatch(lane: Lane): void;
+  /** A worker died while importing this module (`how`: how it ended), after its jobs were settled. */
+  importKilled(moduleUrl: string, how: string): void;
 }
 
 /**
@@ -197,7 +199,8 @@ export class Workforce {
     if (slot.leaving) lane.leaving--;
     if (!this.terminated) {
       const what = slot.worker.describeExit(exit);
-      const reason = exit.reason ?? slot.fatal;
+      // The worker's own account first: it knows whose code threw (a thread's error only says what).
+      const reason = slot.fatal ?? exit.reason;
       // A retired worker holds nothing, so its exit (whatever its code) settles nothing.
       if (slot.ready) this.#salvage(slot, what, reason);
       else this.#startupFailed(lane, `${what}${reason === null ? "" : `: ${reason}`} before it was ready`);
@@ -211,10 +214,14 @@ export class Workforce {
     const lane = slot.lane;
     const now = Date.now();
     const current = slot.current;
+    let killedImport: string | null = null;
     if (current !== null && slot.inflight.delete(current.key)) {
       const importing = slot.currentStartedAt < 0;
-      // A module that kills its worker on import would otherwise cost a fork per job.
-      if (importing) lane.recordFailure(now);
+      if (importing) {
+        // A module that kills its worker on import would otherwise cost a fork per job.
+        lane.recordFailure(now);
+        killedImport = current.moduleUrl;
+      }
       const where = `${importing ? "importing" : "running"} ${current.moduleUrl}#${current.exportName}`;
       const error = new WorkerCrashed(`${what} while ${where}${reason === null ? "" : `: ${reason}`}`);
       this.#ledger.finish(current, { ok: false, error: toTaskError(error) }, now);
@@ -228,6 +235,8 @@ export class Workforce {
       if (this.#ledger.cancellation(job.key) !== undefined) this.#ledger.finish(job, droppedOutcome(), now);
       else lane.queue.unshift(job);
     }
+    // After the buffered jobs are back in the lane: those of that module fail with the others.
+    if (killedImport !== null) this.#hooks.importKilled(killedImport, reason === null ? what : `${what}: ${reason}`);
   }
 
   #startupFailed(lane: Lane, what: string): void {
@@ -260,9 +269,14 @@ export class Workforce {
       slot.current = null;
       slot.clearDeadline();
       for (const job of held) this.#ledger.finish(job, outcome, now);
-      // A child finishes its current job on SIGTERM (its result is no longer wanted), then exits.
-      slot.worker.kill();
       exits.push(slot.exited);
+      // Told to exit already, or killed: it goes on its own.
+      if (slot.leaving) continue;
+      // An idle worker is asked to exit like a retired one, which it does once what its tasks wrote
+      // to stdout has left (SIGKILL only after the retire grace). A busy one gets SIGTERM: it
+      // finishes its current job (whose result is no longer wanted), then exits.
+      if (held.length === 0 && slot.ready) this.#sendExit(slot);
+      else slot.worker.kill();
     }
     return exits;
   }

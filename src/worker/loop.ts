@@ -19,6 +19,7 @@ import type { TaskProgress } from "../progress.ts";
 import { makeContext, type Outcome, runTask, type WorkerResultMeta, workerSideResult } from "../run-task.ts";
 import { summarizeThrown, toTaskError } from "../task-error.ts";
 import { type BufferedJob, JobBuffer } from "./job-buffer.ts";
+import { JobHistory } from "./job-history.ts";
 import { BROKEN, LOADED, ModuleTable, type TaskEntry } from "./modules.ts";
 
 /** What the loop needs from its runtime (child process pipe or thread port). */
@@ -68,6 +69,8 @@ export class WorkerLoop {
   /** Asked to exit (EXIT frame or SIGTERM): no job is started any more. */
   #stopping = false;
   #exited = false;
+  /** The running job and the last ones finished, to name the task a late fault came from. */
+  readonly history = new JobHistory();
 
   constructor(port: WorkerPort) {
     this.#port = port;
@@ -162,6 +165,7 @@ export class WorkerLoop {
     const startedAt = Date.now();
     this.#out.push([STARTED, job.key, startedAt]);
     this.#flush();
+    this.history.started(job.resultId, entry);
     const brand = entry.brand!;
     let controller: AbortController | null = null;
     let context: TaskContext | null = null;
@@ -188,6 +192,7 @@ export class WorkerLoop {
   }
 
   #settle(key: number, outcome: Outcome): void {
+    this.history.finished();
     this.#out.push(outcome.ok ? [SUCCEEDED, key, Date.now(), outcome.value] : [FAILED, key, Date.now(), outcome.error]);
     if (this.#reportMemory) {
       this.#out.push([MEMORY, Math.round((this.#port.memoryBytes() / BYTES_PER_MB) * 10) / 10]);

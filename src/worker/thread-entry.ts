@@ -1,6 +1,7 @@
 /** Entry of a worker-thread worker: the same loop as a child process, over the thread's port. */
 import { parentPort, threadId } from "node:worker_threads";
 import type { ParentFrame } from "../pool/protocol.ts";
+import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
 
 const port = parentPort;
@@ -16,6 +17,8 @@ const loop = new WorkerLoop({
   // Messages posted before process.exit() still reach the parent before its "exit" event.
   exit: () => process.exit(0),
 });
+
+handleFaults(`thread-${threadId}`, loop.history, (frames) => port.postMessage(frames));
 
 port.on("message", (frames: ParentFrame[]) => {
   loop.receive(frames);

@@ -14,6 +14,15 @@ import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.t
 /** How long a child may take to finish its current job after SIGTERM before it gets SIGKILL. */
 const KILL_GRACE_MS = 1_000;
 
+/**
+ * Each child leads a process group of its own (POSIX; `detached` makes it a session leader), which
+ * does two things: the signals the pool sends reach whatever its tasks started (a `sh -c ffmpeg …`
+ * is killed along with its worker, not left to init), and a terminal's Ctrl-C, sent to the
+ * foreground group, reaches only the application, whose handler decides (e.g. `closeAll()`).
+ * Children still end with their parent: they watch the channel (see process-entry.ts).
+ */
+const OWN_GROUP = process.platform !== "win32";
+
 /** Starts child-process workers running `process-entry`. */
 export class ProcessRuntime implements Runtime {
   readonly kind = "process" as const;
@@ -26,6 +35,7 @@ export class ProcessRuntime implements Runtime {
   spawn(hooks: RuntimeHooks): RuntimeWorker {
     const child = spawn(process.execPath, this.#argv, {
       stdio: ["ignore", "inherit", "inherit", "pipe"],
+      detached: OWN_GROUP,
       windowsHide: true,
     });
     return new ProcessWorker(child, hooks);
@@ -64,6 +74,8 @@ class ProcessWorker implements RuntimeWorker {
       if (this.#exited) return;
       this.#exited = true;
       if (this.#killTimer !== null) clearTimeout(this.#killTimer);
+      // What its tasks started and left running goes with the worker, however it ended.
+      if (this.pid !== null) this.#signal("SIGKILL");
       hooks.onExit(info);
     };
     // "close" rather than "exit": it comes after the channel has delivered everything the child wrote.
@@ -80,12 +92,25 @@ class ProcessWorker implements RuntimeWorker {
 
   kill(): void {
     if (this.#exited || this.#killTimer !== null) return;
-    this.#child.kill("SIGTERM");
-    this.#killTimer = setTimeout(() => this.#child.kill("SIGKILL"), KILL_GRACE_MS);
+    this.#signal("SIGTERM");
+    this.#killTimer = setTimeout(() => this.#signal("SIGKILL"), KILL_GRACE_MS);
   }
 
   terminate(): void {
-    if (!this.#exited) this.#child.kill("SIGKILL");
+    if (!this.#exited) this.#signal("SIGKILL");
+  }
+
+  /** Signals the child's process group, or the child alone where there is none. */
+  #signal(signal: NodeJS.Signals): void {
+    if (OWN_GROUP && this.pid !== null) {
+      try {
+        process.kill(-this.pid, signal);
+        return;
+      } catch {
+        // ESRCH: the group is empty (after the exit, the usual case) or was never made.
+      }
+    }
+    this.#child.kill(signal);
   }
 
   describeExit(exit: WorkerExit): string {

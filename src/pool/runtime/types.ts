@@ -26,10 +26,11 @@ export interface RuntimeWorker {
   send(frames: readonly unknown[]): void;
   /**
    * Asks the worker to stop: SIGTERM (a child finishes and reports its current job, then exits),
-   * SIGKILL if it is still there after a grace period; `worker.terminate()` for a thread.
+   * SIGKILL if it is still there after a grace period; `worker.terminate()` for a thread. A child's
+   * signals go to its whole process group.
    */
   kill(): void;
-  /** Ends the worker at once, whatever it is doing: SIGKILL, or `worker.terminate()`. */
+  /** Ends the worker at once, whatever it is doing: SIGKILL (to a child's group), or `worker.terminate()`. */
   terminate(): void;
   /** "Worker process 1234 exited with code 3 (signal none)" or "Worker thread 7 exited with code 1" (no reason). */
   describeExit(exit: WorkerExit): string;
