@@ -44,6 +44,13 @@ export abstract class PoolBackend extends BaseTaskBackend {
   readonly maxPayloadBytes: number;
   /** How long a cancelled running task may take to stop before its worker is killed. */
   readonly cancelGraceMs: number;
+  /**
+   * How long a worker may take to import a task's module for a task without a `timeoutMs` (a task
+   * with one spends its own time on the import), in ms; past it the worker is replaced and the
+   * task fails with `TaskTimeout`. Null: no limit.
+   * @defaultValue 30000
+   */
+  readonly importTimeoutMs: number | null;
 
   readonly #store: ResultStore;
   readonly #options: ReturnType<typeof readPoolOptions>;
@@ -62,6 +69,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
     this.cancelGraceMs = this.#options.cancelGraceMs;
+    this.importTimeoutMs = this.#options.importTimeoutMs;
     this.#store = new ResultStore(this.#options.maxResults);
   }
 
@@ -190,6 +198,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.#pool = new WorkerPool({
       runtime: this.runtime,
       lanes,
+      importTimeoutMs: this.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
       listener: {
         onStart(job, workerId, startedAt) {

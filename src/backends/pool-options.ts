@@ -30,6 +30,15 @@ const optionalPositive = (expected: string): OptionSpec<number | null> => ({
   default: null,
 });
 
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const optionalTimer = (fallback: number | null): OptionSpec<number | null> => ({
+  check: (v): v is number | null => v === null || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER_MS),
+  expected: `a whole number of milliseconds in 1..${MAX_TIMER_MS}, or null`,
+  default: fallback,
+});
+
 const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
   check: (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0,
   expected: "a whole number >= 0",
@@ -60,6 +69,7 @@ export function readPoolOptions(
     queues: laneOptions,
     maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
     cancelGraceMs: nonNegativeInteger(2000),
+    importTimeoutMs: optionalTimer(30_000),
     maxTasksPerWorker: optionalPositive("a whole number >= 1, or null"),
     maxWorkerMemoryMb: optionalPositive("a number of megabytes > 0, or null"),
     idleTimeoutMs: optionalPositive("a number of milliseconds > 0, or null"),

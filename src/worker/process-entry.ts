@@ -1,14 +1,38 @@
 /**
- * Entry of a child-process worker. The parent talks to it over fd 3 (a socket pair), which leaves
- * stdout and stderr to the tasks, and whose end-of-file tells the child that its parent is gone.
+ * Entry of a child-process worker. The parent talks to it over two socket pairs on fds well away
+ * from 3 (see protocol.ts): the data channel, read by this (main) thread, which leaves stdout and
+ * stderr to the tasks and whose end-of-file tells an idle child that its parent is gone; and the
+ * control channel, served by a control thread that answers recalls and watches for the parent's
+ * death even while a synchronous task holds this thread (see control-thread.ts).
  */
 import { Socket } from "node:net";
+import { Worker } from "node:worker_threads";
+import { ClaimWords, claimBuffer } from "../pool/claims.ts";
 import { LineReader } from "../pool/framing.ts";
-import { FATAL, type ParentFrame } from "../pool/protocol.ts";
+import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../pool/protocol.ts";
+import { CONTROL_THREAD_SOURCE } from "./control-thread.ts";
 import { WorkerLoop } from "./loop.ts";
 
-const channel = new Socket({ fd: 3, readable: true, writable: true });
+const channel = new Socket({ fd: DATA_FD, readable: true, writable: true });
 channel.setEncoding("utf8");
+
+const claims = claimBuffer();
+const control = new Worker(CONTROL_THREAD_SOURCE, {
+  eval: true,
+  execArgv: [],
+  workerData: { fd: CONTROL_FD, claims },
+});
+control.unref();
+// Without it, nothing could take back a buffered job or notice a dead parent: not a worker to keep.
+let lost = false;
+const controlLost = (why: string): void => {
+  if (lost) return;
+  lost = true;
+  channel.write(JSON.stringify([[FATAL, `the control thread ${why}`]]) + "\n");
+  channel.end(() => process.exit(70));
+};
+control.on("error", (error) => controlLost(`failed: ${error.message}`));
+control.on("exit", (code) => controlLost(`exited with code ${code}`));
 
 const loop = new WorkerLoop({
   workerId: String(process.pid),
@@ -18,6 +42,7 @@ const loop = new WorkerLoop({
   memoryBytes: () => process.memoryUsage.rss(),
   // Exit once the last frames are flushed: the parent reads everything before it handles the exit.
   exit: () => channel.end(() => process.exit(0)),
+  claims: new ClaimWords(claims),
 });
 
 const reader = new LineReader();
