@@ -59,6 +59,13 @@ export abstract class PoolBackend extends BaseTaskBackend {
    * @defaultValue null (only `maxResults` bounds them)
    */
   readonly maxResultBytes: number | null;
+  /**
+   * How long a worker may take to import a task's module for a task without a `timeoutMs` (a task
+   * with one spends its own time on the import), in ms; past it the worker is replaced and the
+   * task fails with `TaskTimeout`. Null: no limit.
+   * @defaultValue 30000
+   */
+  readonly importTimeoutMs: number | null;
 
   readonly #store: ResultStore;
   readonly #options: ReturnType<typeof readPoolOptions>;
@@ -80,6 +87,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.cancelGraceMs = this.#options.cancelGraceMs;
     this.maxQueued = this.#options.maxQueued;
     this.maxResultBytes = this.#options.maxResultBytes;
+    this.importTimeoutMs = this.#options.importTimeoutMs;
     this.#store = new ResultStore(
       this.#options.maxResults,
       this.maxResultBytes === null ? null : { maxBytes: this.maxResultBytes, measure: resultBytes },
@@ -239,6 +247,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.#pool = new WorkerPool({
       runtime: this.runtime,
       lanes,
+      importTimeoutMs: this.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
       listener: {
         onStart(job, workerId, startedAt) {

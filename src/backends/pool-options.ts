@@ -80,6 +80,7 @@ export function readPoolOptions(
     queues: laneOptions,
     maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
     cancelGraceMs: timerMs(2000),
+    importTimeoutMs: { ...optionalTimerMs, default: 30_000 },
     maxTasksPerWorker: optionalPositive("a whole number >= 1, or null"),
     maxWorkerMemoryMb: optionalPositive("a number of megabytes > 0, or null"),
     idleTimeoutMs: optionalTimerMs,

@@ -1,6 +1,7 @@
 import { TaskCancelled, TaskTimeout, WorkerCrashed } from "../errors.ts";
 import type { Outcome } from "../run-task.ts";
 import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
+import type { WithdrawResult } from "./claims.ts";
 import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import { CONFIGURE, EXIT } from "./protocol.ts";
@@ -11,11 +12,20 @@ import { WorkerSlot } from "./worker-slot.ts";
 
 /** How long a retired worker may take to exit once told to, before it is killed. */
 const RETIRE_GRACE_MS = 5_000;
+/**
+ * A timer that expired says only that time passed: a blocked parent may not have read what the
+ * worker sent meanwhile. Before acting, the pool lets the poll phase read it (setImmediate), and
+ * waits in steps of this many ms, at most DEFER_TRIES times, while part of a frame is still coming.
+ */
+const DEFER_STEP_MS = 5;
+const DEFER_TRIES = 20;
 
 /** What the workforce needs from the pool. */
 export interface WorkforceHooks {
   /** Frames a worker sent (see `RuntimeHooks.onBatches`). */
   onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void;
+  /** A child's control thread answered a `withdraw` (see `RuntimeHooks.onWithdrawn`). */
+  onWithdrawn(slot: WorkerSlot, seq: number, result: WithdrawResult): void;
   /** The lane may have capacity or work again: run a dispatch pass. */
   dispatch(lane: Lane): void;
   /** A worker died while importing this module (`how`: how it ended), after its jobs were settled. */
@@ -88,6 +98,7 @@ export class Workforce {
       slot.worker = this.#runtime.spawn({
         onBatches: (batches) => this.#hooks.onBatches(slot, batches),
         onExit: (exit) => this.#onExit(slot, exit),
+        onWithdrawn: (seq, result) => this.#hooks.onWithdrawn(slot, seq, result),
       });
     } catch (error) {
       this.#startupFailed(lane, error instanceof Error ? error.message : String(error));
@@ -140,13 +151,27 @@ export class Workforce {
     slot.exitTimer = setTimeout(() => slot.worker.terminate(), RETIRE_GRACE_MS).unref();
   }
 
-  /** Arms the running job's timeout: past it, the worker is killed and the job fails with `TaskTimeout`. */
-  armTimeout(slot: WorkerSlot, job: PoolJob, timeoutMs: number): void {
+  /**
+   * Arms the current job's timeout (of its run, or of its module's import: `importing` says which
+   * limit it is): past it, the worker is killed and the job fails with `TaskTimeout`.
+   */
+  armTimeout(slot: WorkerSlot, job: PoolJob, timeoutMs: number, importing: "timeoutMs" | "importTimeoutMs" | null): void {
     slot.clearDeadline();
+    slot.deadlineKey = job.key;
     slot.deadline = setTimeout(() => {
       slot.deadline = null;
-      const message = `Task exceeded its timeout of ${timeoutMs} ms; worker ${slot.worker.id} was stopped and replaced`;
-      this.#stop(slot, job, toTaskError(new TaskTimeout(message)));
+      this.#expire(slot, job, () => {
+        const worker = `worker ${slot.worker.id} was stopped and replaced`;
+        // A job's own timeout armed for its import goes on through its run: say where it ran out.
+        const stillImporting = slot.currentStartedAt < 0;
+        const message =
+          importing === "importTimeoutMs"
+            ? `Importing ${job.moduleUrl} took longer than importTimeoutMs (${timeoutMs} ms); ${worker}`
+            : importing === "timeoutMs" && stillImporting
+              ? `Task exceeded its timeout of ${timeoutMs} ms while importing ${job.moduleUrl}; ${worker}`
+              : `Task exceeded its timeout of ${timeoutMs} ms; ${worker}`;
+        return toTaskError(new TaskTimeout(message));
+      });
     }, timeoutMs).unref();
   }
 
@@ -154,8 +179,36 @@ export class Workforce {
   armGrace(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
     cancellation.timer = setTimeout(() => {
       cancellation.timer = null;
-      this.#stop(slot, job, cancellation.error);
+      this.#expire(slot, job, () => cancellation.error);
     }, cancellation.graceMs).unref();
+  }
+
+  /**
+   * A job cancelled while its module imports has finished; its worker, still importing, is killed
+   * and replaced if it has not let go of it (DROPPED) within the cancel's grace.
+   */
+  armLetGo(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
+    slot.clearDeadline();
+    slot.deadlineKey = job.key;
+    slot.deadline = setTimeout(() => {
+      slot.deadline = null;
+      this.#expire(slot, job, () => cancellation.error);
+    }, cancellation.graceMs).unref();
+  }
+
+  /**
+   * A timer for `job` expired: unless the worker turns out to have let go of it meanwhile (its
+   * frames were only waiting to be read), the worker is killed and the job fails with `error()`.
+   */
+  #expire(slot: WorkerSlot, job: PoolJob, error: () => TaskError, tries = 0): void {
+    setImmediate(() => {
+      if (slot.dead || slot.current !== job || !slot.inflight.has(job.key)) return;
+      if (tries < DEFER_TRIES && slot.worker.hasPendingInput()) {
+        setTimeout(() => this.#expire(slot, job, error, tries + 1), DEFER_STEP_MS).unref();
+        return;
+      }
+      this.#stop(slot, job, error());
+    }).unref();
   }
 
   /**
@@ -227,6 +280,8 @@ export class Workforce {
       this.#ledger.finish(current, { ok: false, error: toTaskError(error) }, now);
     }
     slot.current = null;
+    slot.withdrawing.clear();
+    slot.claimed.clear();
     // Descending keys, each put in front: the lane gets them back in their original order.
     const buffered = [...slot.inflight.values()].sort((a, b) => b.key - a.key);
     slot.inflight.clear();

@@ -1,4 +1,5 @@
 import type { TaskContext } from "../context.ts";
+import type { ClaimWords } from "../pool/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -35,6 +36,8 @@ export interface WorkerPort {
   memoryBytes(): number;
   /** Ends the worker once everything sent has left. Called once, when the loop stops. */
   exit(): void;
+  /** The claim words shared with the pool (thread) or the control thread (child process). */
+  readonly claims: ClaimWords;
 }
 
 const BYTES_PER_MB = 1024 * 1024;
@@ -47,8 +50,10 @@ const BYTES_PER_MB = 1024 * 1024;
  * with the "started" frame of the next one, just before that job runs. That write has to precede the
  * call, since a synchronous task blocks this thread and the parent must learn that it started.
  *
- * The parent may also cancel a job (dropped from the buffer, or its signal aborted while it runs),
- * ask for the memory figure after each job, and ask the worker to exit after its current job.
+ * A buffered job is started only once its claim word is won (see claims.ts): the pool may have taken
+ * it back meanwhile, without this thread's help, which is then silently skipped. The parent may also
+ * abort a running job's signal, ask for the memory figure after each job, and ask the worker to exit
+ * after its current job.
  */
 export class WorkerLoop {
   readonly #port: WorkerPort;
@@ -61,9 +66,7 @@ export class WorkerLoop {
   #runningKey = -1;
   /** Its controller, when it takes a context (others cannot observe a signal). */
   #controller: AbortController | null = null;
-  /** The job claimed while its module loads (-1: none), and whether it was cancelled meanwhile. */
-  #claimedKey = -1;
-  #claimedCancelled = false;
+  readonly #claims: ClaimWords;
   /** Report memory after each job (set by CONFIGURE). */
   #reportMemory = false;
   /** Asked to exit (EXIT frame or SIGTERM): no job is started any more. */
@@ -74,6 +77,7 @@ export class WorkerLoop {
 
   constructor(port: WorkerPort) {
     this.#port = port;
+    this.#claims = port.claims;
     this.#modules = new ModuleTable();
   }
 
@@ -95,6 +99,7 @@ export class WorkerLoop {
           resultId: frame[5],
           attempt: frame[6],
           meta: meta === 0 ? null : meta,
+          seq: frame[8],
         });
       } else if (frame[0] === DEFINE) {
         this.#modules.define(frame[1], frame[2], frame[3]);
@@ -125,19 +130,21 @@ export class WorkerLoop {
       return;
     }
     this.#busy = true;
+    const claims = this.#claims;
     for (let job = this.#buffer.shift(); job !== undefined; job = this.#buffer.shift()) {
       const entry = this.#modules.get(job.ref);
       if (entry.state === LOADED) {
+        if (!claims.take(job.seq, false)) continue;
         if (this.#run(job, entry)) return;
       } else if (entry.state === BROKEN) {
+        if (!claims.take(job.seq, false)) continue;
         this.#out.push([FAILED, job.key, Date.now(), entry.error]);
       } else {
+        if (!claims.take(job.seq, true)) continue;
         // The job is ours from now on: if the import kills this worker, the parent must blame it
         // rather than hand it to the next worker.
         this.#out.push([LOADING_FRAME, job.key]);
         this.#flush();
-        this.#claimedKey = job.key;
-        this.#claimedCancelled = false;
         const claimed = job;
         void this.#modules.load(entry).then(() => this.#resume(claimed, entry));
         return;
@@ -148,8 +155,8 @@ export class WorkerLoop {
   }
 
   #resume(job: BufferedJob, entry: TaskEntry): void {
-    this.#claimedKey = -1;
-    if (this.#claimedCancelled) {
+    if (!this.#claims.start(job.seq)) {
+      // Cancelled during the import: the pool already finished it, and waits for this to let go.
       this.#out.push([DROPPED, job.key]);
     } else if (entry.state === LOADED) {
       if (this.#run(job, entry)) return;
@@ -199,18 +206,10 @@ export class WorkerLoop {
     }
   }
 
-  /** A buffered job is dropped (and the parent told), a running one has its signal aborted. */
+  /** A running job has its signal aborted; the pool takes back other jobs through their claim words. */
   #cancel(key: number, reason: string): void {
-    if (key === this.#runningKey) {
-      // An Error, like the immediate backend's, so that `signal.throwIfAborted()` throws one.
-      this.#controller?.abort(new Error(reason));
-    } else if (key === this.#claimedKey) {
-      this.#claimedCancelled = true;
-    } else if (this.#buffer.remove(key)) {
-      // Nothing else waits in #out between two events, so this cannot reorder anything.
-      this.#out.push([DROPPED, key]);
-      this.#flush();
-    }
+    // An Error, like the immediate backend's, so that `signal.throwIfAborted()` throws one.
+    if (key === this.#runningKey) this.#controller?.abort(new Error(reason));
   }
 
   #exit(): void {

@@ -1,15 +1,21 @@
 /**
- * Entry of a child-process worker. The parent talks to it over fd 3 (a socket pair), which leaves
- * stdout and stderr to the tasks, and whose end-of-file tells the child that its parent is gone.
+ * Entry of a child-process worker. The parent talks to it over two socket pairs on fds well away
+ * from 3 (see protocol.ts): the data channel, read by this (main) thread, which leaves stdout and
+ * stderr to the tasks and whose end-of-file tells an idle child that its parent is gone; and the
+ * control channel, served by a control thread that answers recalls and watches for the parent's
+ * death even while a synchronous task holds this thread (see control-thread.ts).
  */
 import { Socket } from "node:net";
+import { Worker } from "node:worker_threads";
+import { ClaimWords, claimBuffer } from "../pool/claims.ts";
 import { LineReader } from "../pool/framing.ts";
-import type { ParentFrame } from "../pool/protocol.ts";
+import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../pool/protocol.ts";
+import { CONTROL_THREAD_SOURCE } from "./control-thread.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
 import { flushStdio, guardStdio } from "./stdio.ts";
 
-const channel = new Socket({ fd: 3, readable: true, writable: true });
+const channel = new Socket({ fd: DATA_FD, readable: true, writable: true });
 channel.setEncoding("utf8");
 
 /** The channel was ended from here: its end-of-file is our own exit, not the parent's death. */
@@ -17,6 +23,26 @@ let ended = false;
 const send = (frames: unknown[]): void => {
   channel.write(JSON.stringify(frames) + "\n");
 };
+
+const claims = claimBuffer();
+const control = new Worker(CONTROL_THREAD_SOURCE, {
+  eval: true,
+  execArgv: [],
+  workerData: { fd: CONTROL_FD, claims },
+});
+control.unref();
+// Without it, nothing could take back a buffered job or notice a dead parent: not a worker to keep.
+let lost = false;
+const controlLost = (why: string): void => {
+  if (lost) return;
+  lost = true;
+  send([[FATAL, `the control thread ${why}`]]);
+  ended = true;
+  channel.end(() => process.exit(70));
+};
+control.on("error", (error) => controlLost(`failed: ${error.message}`));
+control.on("exit", (code) => controlLost(`exited with code ${code}`));
+
 const loop = new WorkerLoop({
   workerId: String(process.pid),
   send,
@@ -29,6 +55,7 @@ const loop = new WorkerLoop({
       channel.end(() => process.exit(0));
     });
   },
+  claims: new ClaimWords(claims),
 });
 guardStdio(String(process.pid), send);
 handleFaults(String(process.pid), loop.history, send);
@@ -42,7 +69,8 @@ channel.on("data", (chunk: string) => {
 });
 
 // The parent died or closed the channel: nobody can receive results any more. This process leads
-// its own process group (see runtime/process.ts): what its tasks started goes with it.
+// its own process group (see runtime/process.ts): what its tasks started goes with it. (A busy
+// child learns it from its control thread instead, which does the same.)
 const orphaned = (): void => {
   if (ended) return;
   try {
