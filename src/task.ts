@@ -1,8 +1,10 @@
 import { type Backoff, defaultBackoff } from "./backoff.ts";
-import { readTaskBrand, TASK_BRAND, type TaskBrand } from "./brand.ts";
+import { TASK_BRAND, type TaskBrand } from "./brand.ts";
 import { getBackend, isConfigured } from "./config.ts";
 import type { TaskContext } from "./context.ts";
 import { InvalidTask, TaskResultMismatch } from "./errors.ts";
+import { checkExport } from "./export-check.ts";
+import { refuseInsideWorker } from "./in-worker.ts";
 import type { NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
 import type { TaskResult } from "./result.ts";
 import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "./validation.ts";
@@ -180,9 +182,11 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
 
   /**
    * Validates the arguments against the JSON rules and hands the task to its backend.
-   * @throws InvalidTask, InvalidTaskBackend, or TypeError naming the argument path that is not JSON.
+   * @throws InvalidTask, InvalidTaskBackend, or TypeError naming the argument path that is not JSON
+   * (as rejections); EnqueueInWorker, synchronously, when called inside a pool worker.
    */
   enqueue(...args: Args): Promise<TaskResult<Return>> {
+    refuseInsideWorker(this.modulePath, this.name);
     // Not an async function: once the export is known, the backend's own promise is returned as
     // it is, saving a wrapper promise and two microtask hops per task on the hot path.
     try {
@@ -238,27 +242,17 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
     return `Task(${this.modulePath})`;
   }
 
-  // Rule 1 of semantics.md §2 in tasklane's form: a worker can only find an exported task. The
-  // module is imported (it is already loaded, so this is a cache hit) once per definition.
+  // Rule 1 of semantics.md §2 (see export-check.ts), once per definition; a "trusted" verdict (the
+  // module is still evaluating) leaves it to be checked again at the next enqueue.
   #checkExported(): Promise<void> {
     const def = this.#def;
-    def.exported ??= import(def.moduleUrl).then(
-      (ns: Record<string, unknown>) => {
-        // By brand, not instanceof: the module may load another copy of tasklane than ours.
-        if (readTaskBrand(ns[def.brand.name])?.fn !== def.brand.fn) {
-          def.exported = null;
-          throw new InvalidTask(
-            `Task function must be exported from its module under its own name: ${this.modulePath} ` +
-              `is not an export of ${def.moduleUrl} (write \`export const ${def.brand.name} = task(import.meta, function ${def.brand.name}(…) {…})\`).`,
-          );
-        }
-        def.exported = true;
+    def.exported ??= checkExport(def.moduleUrl, def.brand).then(
+      (verdict) => {
+        def.exported = verdict === "exported" ? true : null;
       },
       (error: unknown) => {
         def.exported = null;
-        throw new InvalidTask(`Task module ${def.moduleUrl} could not be imported: ${String(error)}`, {
-          cause: error,
-        });
+        throw error;
       },
     );
     return def.exported === true ? Promise.resolve() : def.exported;

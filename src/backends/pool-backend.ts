@@ -1,5 +1,6 @@
 import { retryDelay } from "../backoff.ts";
 import { BackendClosed, PayloadTooLarge } from "../errors.ts";
+import { refuseInsideWorker } from "../in-worker.ts";
 import {
   cancellationError,
   isFinished,
@@ -66,6 +67,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
+    // Task.enqueue refuses first; this covers a direct backend.enqueue(): no pool inside a worker.
+    refuseInsideWorker(task.modulePath, task.name);
     if (this.#closed) {
       throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
     }

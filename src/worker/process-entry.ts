@@ -3,9 +3,12 @@
  * stdout and stderr to the tasks, and whose end-of-file tells the child that its parent is gone.
  */
 import { Socket } from "node:net";
+import { markPoolWorker } from "../in-worker.ts";
 import { LineReader } from "../pool/framing.ts";
 import { FATAL, type ParentFrame } from "../pool/protocol.ts";
 import { WorkerLoop } from "./loop.ts";
+
+markPoolWorker(`process ${process.pid}`);
 
 const channel = new Socket({ fd: 3, readable: true, writable: true });
 channel.setEncoding("utf8");

@@ -1,10 +1,12 @@
 /** Entry of a worker-thread worker: the same loop as a child process, over the thread's port. */
 import { parentPort, threadId } from "node:worker_threads";
+import { markPoolWorker } from "../in-worker.ts";
 import type { ParentFrame } from "../pool/protocol.ts";
 import { WorkerLoop } from "./loop.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("tasklane's thread entry must run in a worker thread");
+markPoolWorker(`thread ${threadId}`);
 
 const loop = new WorkerLoop({
   workerId: `thread-${threadId}`,
