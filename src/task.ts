@@ -176,7 +176,7 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
       signal: options.signal === undefined ? this.signal : options.signal,
     };
     const copy = new Task<Args, Return, Fn>(creating, this.#def, fields);
-    validateDefinition(copy);
+    validateForUse(copy);
     return copy;
   }
 
@@ -326,7 +326,9 @@ export function task(meta: ModuleMeta, optionsOrFn: TaskOptions | AnyFunction, m
     backoff: options.backoff ?? defaultBackoff,
     signal: null,
   });
-  validateDefinition(created);
+  // Only the rules that need no backend: a module must import whatever the configuration says, so
+  // that one task on an unconfigured queue or alias does not take its sibling tasks down with it.
+  validateWithoutBackend(created);
   return created;
 }
 
@@ -342,12 +344,11 @@ function checkOptionKeys(options: object, allowed: ReadonlySet<string>, where: s
 }
 
 /**
- * Checks a task at definition and at `using()`. Once `configure()` has been called the task is
- * validated against its backend, exactly as at enqueue (Django's behaviour). Before that only the
- * rules that need no backend are checked, because in ESM a task module is usually imported before
- * the app's `configure()` runs; `enqueue` always checks everything again.
+ * Checks a copy made by `using()`. Once `configure()` has been called the copy is validated against
+ * its backend, exactly as at enqueue (Django's behaviour for `using()`); before that only the rules
+ * that need no backend. `enqueue` always checks everything again.
  */
-function validateDefinition(t: AnyTask): void {
+function validateForUse(t: AnyTask): void {
   if (isConfigured()) {
     getBackend(t.backend).validateTask(t);
     return;

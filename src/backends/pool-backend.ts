@@ -57,8 +57,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
   protected abstract readonly runtime: "process" | "thread";
 
   constructor(params: BackendParams, backendName: string) {
-    super(params);
-    this.#options = readPoolOptions(params.alias, backendName, params.options, this.queues);
+    super(withLaneQueues(params));
+    this.#options = readPoolOptions(params.alias, backendName, params.options);
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
@@ -206,4 +206,15 @@ export abstract class PoolBackend extends BaseTaskBackend {
     });
     return this.#pool;
   }
+}
+
+/**
+ * A lane declared under `options.queues` admits its own queue: the lane names it, so listing it again
+ * in `queues` is not required. An empty `queues` list (any queue) stays empty.
+ */
+function withLaneQueues(params: BackendParams): BackendParams {
+  const lanes = params.options.queues;
+  if (params.queues.length === 0 || typeof lanes !== "object" || lanes === null || Array.isArray(lanes)) return params;
+  const queues = [...new Set([...params.queues, ...Object.keys(lanes)])];
+  return queues.length === params.queues.length ? params : { ...params, queues };
 }
