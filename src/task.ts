@@ -60,18 +60,40 @@ export interface ModuleMeta {
 type AnyFunction = (...args: any[]) => unknown;
 
 /**
+ * The offending type among a task's arguments, or `never`. An optional parameter (`b?: string`,
+ * `b = "x"`) is fine, because JSON arguments simply omit it: `-?` drops the `undefined` that only its
+ * optionality added, while a required `a: string | undefined` is still refused. (At run time an
+ * explicit `undefined` argument is refused all the same: leave it out instead.)
+ */
+export type NonJsonArgs<A extends readonly unknown[]> = number extends A["length"]
+  ? NonJson<A>
+  : { [K in keyof A]-?: NonJson<A[K]> }[number];
+
+/**
  * `F` itself when its arguments `A` and its return value are JSON, else an object type that names
  * the offending type, which the compiler's error then shows:
  * `… is not assignable to parameter of type '{ "tasklane: task arguments must be JSON; this is not": Date }'`.
  */
-export type JsonChecked<F extends (...args: never[]) => unknown, A> = [NonJson<A>] extends [never]
+export type JsonChecked<F extends (...args: never[]) => unknown, A extends readonly unknown[]> = [
+  NonJsonArgs<A>,
+] extends [never]
   ? [NonJsonReturn<ReturnType<F>>] extends [never]
     ? F
     : { "tasklane: a task's return value must be JSON; this is not": NonJsonReturn<ReturnType<F>> }
-  : { "tasklane: task arguments must be JSON; this is not": NonJson<A> };
+  : { "tasklane: task arguments must be JSON; this is not": NonJsonArgs<A> };
 
 /** The enqueue arguments of a context task: its parameters after the context. */
 export type ContextArgs<F> = F extends (context: TaskContext, ...args: infer A) => unknown ? A : never;
+
+/** What a task function must be: one taking its `TaskContext` first when `C` (`takesContext`) is true. */
+export type TaskFunction<C extends boolean> = C extends true
+  ? (context: TaskContext, ...args: never[]) => unknown
+  : (...args: never[]) => unknown;
+
+/** The arguments `enqueue` takes for `F`: its parameters, after the context when `C` is true. */
+export type TaskArgs<F extends (...args: never[]) => unknown, C extends boolean> = C extends true
+  ? ContextArgs<F>
+  : Parameters<F>;
 
 interface Definition {
   readonly brand: TaskBrand;
@@ -280,16 +302,15 @@ export function task<F extends (...args: never[]) => unknown>(
   meta: ModuleMeta,
   fn: JsonChecked<F, Parameters<F>>,
 ): Task<Parameters<F>, ReturnJson<ReturnType<F>>, F>;
-export function task<F extends (...args: never[]) => unknown>(
+// One signature for the options form, not one per takesContext value, so that a misspelt option is
+// reported as itself ("'priorty' does not exist in type 'TaskOptions…'. Did you mean to write
+// 'priority'?") rather than as a list of overloads that each failed. `C` comes first: `F`'s
+// constraint depends on it, which is what refuses a context task without a context parameter.
+export function task<C extends boolean = false, F extends TaskFunction<C> = TaskFunction<C>>(
   meta: ModuleMeta,
-  options: TaskOptions & { takesContext?: false },
-  fn: JsonChecked<F, Parameters<F>>,
-): Task<Parameters<F>, ReturnJson<ReturnType<F>>, F>;
-export function task<F extends (context: TaskContext, ...args: never[]) => unknown>(
-  meta: ModuleMeta,
-  options: TaskOptions & { takesContext: true },
-  fn: JsonChecked<F, ContextArgs<F>>,
-): Task<ContextArgs<F>, ReturnJson<ReturnType<F>>, F>;
+  options: TaskOptions & { takesContext?: C },
+  fn: C extends true ? JsonChecked<F, ContextArgs<F>> : JsonChecked<F, Parameters<F>>,
+): Task<TaskArgs<F, C>, ReturnJson<ReturnType<F>>, F>;
 export function task(meta: ModuleMeta, optionsOrFn: TaskOptions | AnyFunction, maybeFn?: AnyFunction): AnyTask {
   const options: TaskOptions = typeof optionsOrFn === "function" ? {} : optionsOrFn;
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
