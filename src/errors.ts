@@ -40,6 +40,14 @@ export class EnqueueInWorker extends TasklaneError {
   override readonly code: string = "TASKLANE_ENQUEUE_IN_WORKER";
 }
 
+/**
+ * `returnValue` was read from a FAILED result. The message has the last error's class and message;
+ * `cause` is that error (a `TaskError`, as in `result.errors`).
+ */
+export class TaskFailed extends TasklaneError {
+  override readonly code: string = "TASKLANE_TASK_FAILED";
+}
+
 /** The backend cannot do what was asked, e.g. look results up. */
 export class BackendNotSupported extends TasklaneError {
   override readonly code: string = "TASKLANE_NOT_SUPPORTED";

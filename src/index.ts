@@ -20,10 +20,12 @@ export { currentResultId, type TaskContext } from "./context.ts";
 export {
   BackendClosed,
   BackendNotSupported,
+  EnqueueInWorker,
   InvalidTask,
   InvalidTaskBackend,
   PayloadTooLarge,
   TaskCancelled,
+  TaskFailed,
   TasklaneError,
   TaskModuleError,
   TaskResultDoesNotExist,

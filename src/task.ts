@@ -234,7 +234,9 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
   async getResult(id: string): Promise<TaskResult<Return>> {
     const result = await getBackend(this.backend).getResult(id);
     if (result.task[TASK_BRAND].fn !== this.#def.brand.fn) {
-      throw new TaskResultMismatch(`Task does not match (received '${result.task.modulePath}')`);
+      throw new TaskResultMismatch(
+        `Task does not match (received '${result.task.modulePath}', expected '${this.modulePath}'; result ${id})`,
+      );
     }
     return result as TaskResult<Return>;
   }

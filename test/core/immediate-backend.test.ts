@@ -129,7 +129,7 @@ describe("immediate backend (Django test_immediate_backend.py)", () => {
       expect(errorLines[0]).toContain(message);
 
       expect(result.status).toBe(TaskResultStatus.FAILED);
-      expect(() => result.returnValue).toThrow(new Error("Task failed"));
+      expect(() => result.returnValue).toThrow(/^Task failed: /);
       expectFinishedTimes(result);
       expect(result.errors).toHaveLength(1);
       const [error] = result.errors;

@@ -212,7 +212,7 @@ describe("tasks (Django test_tasks.py)", () => {
 
     await expect(noopTask.getResult(result.id)).rejects.toBeInstanceOf(TaskResultMismatch);
     await expect(noopTask.getResult(result.id)).rejects.toThrow(
-      `Task does not match (received '${noopTaskAsync.modulePath}')`,
+      `Task does not match (received '${noopTaskAsync.modulePath}', expected '${noopTask.modulePath}'`,
     );
   });
 
