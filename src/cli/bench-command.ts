@@ -48,7 +48,11 @@ function option<T>(parse: (text: string) => T): (text: string) => T {
 export function registerBenchCommand(program: Command, io: CliIo, exit: { code: number }): void {
   program
     .command("bench")
-    .description("Benchmark tasklane's backends against tinypool, piscina and raw IPC.")
+    .description(
+      "Benchmark tasklane's backends against tinypool, piscina and raw IPC. Needs a clone of the repository " +
+        "with its dev dependencies installed (npm install): the benchmark's task modules and the peer " +
+        "libraries are not part of the installed package.",
+    )
     .option("--backends <list>", `comma list of ${BACKENDS.join(", ")} (default: all)`, option(parseBackends))
     .option(
       "--tasks <n>",
