@@ -123,6 +123,8 @@ describe("npm pack of a fresh clone, installed into an app", () => {
       "dist/index.d.ts",
       "dist/register.js",
       "dist/register.d.ts",
+      "dist/backend.js",
+      "dist/backend.d.ts",
       "dist/cli/main.js",
       "dist/worker/process-entry.js",
     ]) {
