@@ -1,4 +1,4 @@
-import { BackendNotSupported, WaitTimeout } from "./errors.ts";
+import { BackendNotSupported, TaskFailed, WaitTimeout } from "./errors.ts";
 import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
@@ -162,11 +162,15 @@ export class TaskResult<Return = unknown> {
   }
   /**
    * What the task returned (a function that returns nothing gives `null`).
-   * @throws Error "Task failed" when FAILED, "Task has not finished yet" before that.
+   * @throws TaskFailed when FAILED (with the last error as `cause`); Error "Task has not finished yet" before that.
    */
   get returnValue(): Return {
     if (this.#status === TaskResultStatus.SUCCESSFUL) return this.#returnValue as Return;
-    if (this.#status === TaskResultStatus.FAILED) throw new Error("Task failed");
+    if (this.#status === TaskResultStatus.FAILED) {
+      const last = this.#errors.at(-1);
+      const why = last === undefined ? "" : `: ${last.exceptionClassPath}: ${last.message}`;
+      throw new TaskFailed(`Task failed${why} (task ${this.task.modulePath}, result ${this.id})`, { cause: last });
+    }
     throw new Error("Task has not finished yet");
   }
 

@@ -1,5 +1,6 @@
 import { retryDelay } from "../backoff.ts";
 import { BackendClosed, PayloadTooLarge, QueueFull } from "../errors.ts";
+import { refuseInsideWorker } from "../in-worker.ts";
 import {
   cancellationError,
   isFinished,
@@ -79,8 +80,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
   protected abstract readonly runtime: "process" | "thread";
 
   constructor(params: BackendParams, backendName: string) {
-    super(params);
-    this.#options = readPoolOptions(params.alias, backendName, params.options, this.queues);
+    super(withLaneQueues(params));
+    this.#options = readPoolOptions(params.alias, backendName, params.options);
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
@@ -95,6 +96,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
+    // Task.enqueue refuses first; this covers a direct backend.enqueue(): no pool inside a worker.
+    refuseInsideWorker(task.modulePath, task.name);
     if (this.#closed) {
       throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
     }
@@ -269,4 +272,15 @@ function resultBytes(state: ResultState): number {
   return (
     Buffer.byteLength(JSON.stringify(state.args)) + (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)))
   );
+}
+
+/**
+ * A lane declared under `options.queues` admits its own queue: the lane names it, so listing it again
+ * in `queues` is not required. An empty `queues` list (any queue) stays empty.
+ */
+function withLaneQueues(params: BackendParams): BackendParams {
+  const lanes = params.options.queues;
+  if (params.queues.length === 0 || typeof lanes !== "object" || lanes === null || Array.isArray(lanes)) return params;
+  const queues = [...new Set([...params.queues, ...Object.keys(lanes)])];
+  return queues.length === params.queues.length ? params : { ...params, queues };
 }

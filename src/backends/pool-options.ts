@@ -68,12 +68,7 @@ export interface RecycleOptions {
  * Reads and checks the options of `thread-pool` and `process-pool`. Every name and value is
  * checked, and an error names the option and the backend alias.
  */
-export function readPoolOptions(
-  alias: string,
-  backendName: string,
-  options: Readonly<Record<string, unknown>>,
-  queues: ReadonlySet<string>,
-) {
+export function readPoolOptions(alias: string, backendName: string, options: Readonly<Record<string, unknown>>) {
   const read = readOptions(alias, backendName, options, {
     maxWorkers: positiveInteger(availableParallelism()),
     maxResults: positiveInteger(1000),
@@ -96,12 +91,6 @@ export function readPoolOptions(
   const laneOf = new Map<string, string>();
   const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
   for (const [queue, lane] of Object.entries(read.queues)) {
-    if (queues.size > 0 && !queues.has(queue)) {
-      throw new InvalidTaskBackend(
-        `Option 'queues.${queue}' of backend '${alias}' (${backendName}) names a queue that is not ` +
-          `in its queues list (${[...queues].join(", ")}).`,
-      );
-    }
     laneOf.set(queue, queue);
     lanes[queue] = { maxWorkers: lane.maxWorkers };
   }

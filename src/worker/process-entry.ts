@@ -7,6 +7,7 @@
  */
 import { Socket } from "node:net";
 import { Worker } from "node:worker_threads";
+import { markPoolWorker } from "../in-worker.ts";
 import { ClaimWords, claimBuffer } from "../pool/claims.ts";
 import { LineReader } from "../pool/framing.ts";
 import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../pool/protocol.ts";
@@ -14,6 +15,8 @@ import { CONTROL_THREAD_SOURCE } from "./control-thread.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
 import { flushStdio, guardStdio } from "./stdio.ts";
+
+markPoolWorker(`process ${process.pid}`);
 
 const channel = new Socket({ fd: DATA_FD, readable: true, writable: true });
 channel.setEncoding("utf8");

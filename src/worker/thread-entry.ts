@@ -1,5 +1,6 @@
 /** Entry of a worker-thread worker: the same loop as a child process, over the thread's port. */
 import { parentPort, threadId, workerData } from "node:worker_threads";
+import { markPoolWorker } from "../in-worker.ts";
 import { ClaimWords } from "../pool/claims.ts";
 import type { ParentFrame } from "../pool/protocol.ts";
 import { handleFaults } from "./faults.ts";
@@ -7,6 +8,7 @@ import { WorkerLoop } from "./loop.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("tasklane's thread entry must run in a worker thread");
+markPoolWorker(`thread ${threadId}`);
 
 const loop = new WorkerLoop({
   workerId: `thread-${threadId}`,
