@@ -3,8 +3,8 @@ import type { Outcome } from "../run-task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
 import { DelayedJobs } from "./delayed.ts";
-import { ImportKills } from "./import-kills.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { ImportKills } from "./import-kills.ts";
 import { Lane } from "./lane.ts";
 import { type Cancellation, JobLedger } from "./ledger.ts";
 import { ModuleRefs } from "./module-refs.ts";
@@ -82,8 +82,13 @@ export class WorkerPool {
     else throw new RangeError(`runtime must be "process" or "thread" (got ${String(options.runtime)})`);
     this.#recycle = recyclePolicy(options.recycle);
     const importTimeoutMs = options.importTimeoutMs === undefined ? DEFAULT_IMPORT_TIMEOUT_MS : options.importTimeoutMs;
-    if (importTimeoutMs !== null && !(Number.isInteger(importTimeoutMs) && importTimeoutMs >= 1 && importTimeoutMs <= MAX_TIMER_MS)) {
-      throw new RangeError(`importTimeoutMs must be an integer in 1..${MAX_TIMER_MS} or null (got ${String(importTimeoutMs)})`);
+    if (
+      importTimeoutMs !== null &&
+      !(Number.isInteger(importTimeoutMs) && importTimeoutMs >= 1 && importTimeoutMs <= MAX_TIMER_MS)
+    ) {
+      throw new RangeError(
+        `importTimeoutMs must be an integer in 1..${MAX_TIMER_MS} or null (got ${String(importTimeoutMs)})`,
+      );
     }
     this.#importTimeoutMs = importTimeoutMs;
     this.#workforce = new Workforce(runtime, this.#ledger, this.#recycle, {

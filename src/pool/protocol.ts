@@ -66,17 +66,7 @@ export const MEMORY = 18;
 export const WARNING = 19;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
-export type RunFrame = [
-  typeof RUN,
-  number,
-  number,
-  number,
-  JsonValue[],
-  string,
-  number,
-  WorkerResultMeta | 0,
-  number,
-];
+export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0, number];
 export type CancelFrame = [typeof CANCEL, number, string];
 export type ExitFrame = [typeof EXIT];
 export type ConfigureFrame = [typeof CONFIGURE, boolean];

@@ -155,7 +155,12 @@ export class Workforce {
    * Arms the current job's timeout (of its run, or of its module's import: `importing` says which
    * limit it is): past it, the worker is killed and the job fails with `TaskTimeout`.
    */
-  armTimeout(slot: WorkerSlot, job: PoolJob, timeoutMs: number, importing: "timeoutMs" | "importTimeoutMs" | null): void {
+  armTimeout(
+    slot: WorkerSlot,
+    job: PoolJob,
+    timeoutMs: number,
+    importing: "timeoutMs" | "importTimeoutMs" | null,
+  ): void {
     slot.clearDeadline();
     slot.deadlineKey = job.key;
     slot.deadline = setTimeout(() => {

@@ -97,7 +97,9 @@ export class ModuleTable {
 }
 
 function importError(entry: TaskEntry, cause: unknown): TaskModuleError {
-  return new TaskModuleError(`Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`);
+  return new TaskModuleError(
+    `Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`,
+  );
 }
 
 function resolveExport(entry: TaskEntry, namespace: Record<string, unknown>): void {

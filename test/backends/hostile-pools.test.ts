@@ -39,7 +39,8 @@ describe.each(["process-pool", "thread-pool"] as const)("%s under hostile work",
 
   /** Quick tasks one at a time: the lane learns its tasks are short and hands tasks ahead. */
   async function warmUp(spin = false): Promise<void> {
-    for (let i = 0; i < 30; i++) await (await (spin ? spinMs.enqueue(i % 2) : quick.enqueue())).wait({ timeoutMs: 20_000 });
+    for (let i = 0; i < 30; i++)
+      await (await (spin ? spinMs.enqueue(i % 2) : quick.enqueue())).wait({ timeoutMs: 20_000 });
   }
 
   it("cancel() of a task waiting in a busy worker's buffer resolves at once, and it never runs", async () => {

@@ -55,7 +55,8 @@ function runParent(...args: string[]) {
 }
 
 afterEach(() => {
-  for (const child of spawned.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of spawned.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const pid of leftovers.splice(0)) if (isAlive(pid)) process.kill(pid, "SIGKILL");
 });
 
@@ -73,7 +74,11 @@ describe.each(["process", "thread"] as RuntimeKind[])("a malformed frame from a 
     for (const [i, kind] of KINDS.entries()) {
       const garbage = finished.get(2 * i + 1)!;
       const next = finished.get(2 * i + 2)!;
-      expect({ kind, ok: garbage.ok, class: garbage.error?.class }).toEqual({ kind, ok: false, class: "WorkerCrashed" });
+      expect({ kind, ok: garbage.ok, class: garbage.error?.class }).toEqual({
+        kind,
+        ok: false,
+        class: "WorkerCrashed",
+      });
       expect(garbage.error?.message).toMatch(/malformed frame/);
       // The job after it ran, on a fresh worker.
       expect(next.value).toBe(i + 1);
@@ -95,15 +100,19 @@ describe("the channel is off fd 3 (process)", () => {
 });
 
 describe("a busy child whose parent dies (process)", () => {
-  it.each(["SIGKILL", "SIGTERM", "SIGINT"] as const)("is gone within seconds of a %s to the parent", async (sig) => {
-    const parent = runParent("process", "busy");
-    const started = await parent.line("started");
-    const pids = started.pids ?? [];
-    expect(pids).toHaveLength(1);
-    leftovers.push(...pids);
-    parent.child.kill(sig);
-    await parent.exited;
-    // The child's job spins for 30 s; it must notice the dead parent long before.
-    await waitUntil(() => pids.every((pid) => !isAlive(pid)), `child ${pids} is gone after ${sig}`, 5_000);
-  }, 90_000);
+  it.each(["SIGKILL", "SIGTERM", "SIGINT"] as const)(
+    "is gone within seconds of a %s to the parent",
+    async (sig) => {
+      const parent = runParent("process", "busy");
+      const started = await parent.line("started");
+      const pids = started.pids ?? [];
+      expect(pids).toHaveLength(1);
+      leftovers.push(...pids);
+      parent.child.kill(sig);
+      await parent.exited;
+      // The child's job spins for 30 s; it must notice the dead parent long before.
+      await waitUntil(() => pids.every((pid) => !isAlive(pid)), `child ${pids} is gone after ${sig}`, 5_000);
+    },
+    90_000,
+  );
 });

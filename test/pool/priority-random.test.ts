@@ -55,7 +55,9 @@ async function scenario(runtime: RuntimeKind, workers: number, seed: number): Pr
     // Quick jobs teach the lane to hand jobs ahead...
     await Promise.all(Array.from({ length: 25 }, () => h.submit("noop", [], on).finished));
     // ...then every worker takes a long one, and jobs arrive while they run.
-    const longs = Array.from({ length: workers }, (_, i) => submit(between(200, 800), pick(PRIORITIES), `w${wave}L${i}`));
+    const longs = Array.from({ length: workers }, (_, i) =>
+      submit(between(200, 800), pick(PRIORITIES), `w${wave}L${i}`),
+    );
     await Promise.all(longs.map((l) => l.handle.started));
     const burst: Submitted[] = [];
     let longInBurst = false;

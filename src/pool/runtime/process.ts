@@ -9,7 +9,7 @@
  * the fd), or frames the pool cannot handle, make it a protocol violation of that worker, which is
  * killed. Its exit then names the violation, and the pool settles what it held as for any crash.
  */
-import { type ChildProcess, spawn, type StdioOptions } from "node:child_process";
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { WithdrawResult } from "../claims.ts";

@@ -41,7 +41,8 @@ export class ThreadRuntime implements Runtime {
   spawn(hooks: RuntimeHooks): RuntimeWorker {
     const entry = workerEntryUrl("thread");
     const claims = claimBuffer();
-    const options = this.#execArgv === undefined ? { workerData: { claims } } : { execArgv: this.#execArgv, workerData: { claims } };
+    const options =
+      this.#execArgv === undefined ? { workerData: { claims } } : { execArgv: this.#execArgv, workerData: { claims } };
     const worker = entryNeedsTsx()
       ? new Worker(bootstrapSource(entry.href), { ...options, eval: true })
       : new Worker(entry, options);
