@@ -77,7 +77,8 @@ export class Recall {
 
   readonly #sweep = (): void => {
     // After the poll phase: a parent that was blocked reads what its workers sent before judging them.
-    setImmediate(this.#check).unref();
+    // Not unref'd, or the poll phase may block on (and this check wait for) the next unrelated event.
+    setImmediate(this.#check);
   };
 
   readonly #check = (): void => {

@@ -213,7 +213,9 @@ export class Workforce {
         return;
       }
       this.#stop(slot, job, error());
-    }).unref();
+      // Never unref'd: with no ref'd immediate left, Node lets the poll phase block until some other
+      // event comes, which delayed this kill by 6 s in a quiet pool (an immediate holds no process open).
+    });
   }
 
   /**
