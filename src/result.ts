@@ -1,8 +1,9 @@
-import { BackendNotSupported, WaitTimeout } from "./errors.ts";
+import { BackendNotSupported, TaskFailed, WaitTimeout } from "./errors.ts";
 import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
+import { MAX_TIMER_MS } from "./validation.ts";
 
 /** The four states of a result (semantics.md §4); there are no others. */
 export const TaskResultStatus = {
@@ -161,11 +162,15 @@ export class TaskResult<Return = unknown> {
   }
   /**
    * What the task returned (a function that returns nothing gives `null`).
-   * @throws Error "Task failed" when FAILED, "Task has not finished yet" before that.
+   * @throws TaskFailed when FAILED (with the last error as `cause`); Error "Task has not finished yet" before that.
    */
   get returnValue(): Return {
     if (this.#status === TaskResultStatus.SUCCESSFUL) return this.#returnValue as Return;
-    if (this.#status === TaskResultStatus.FAILED) throw new Error("Task failed");
+    if (this.#status === TaskResultStatus.FAILED) {
+      const last = this.#errors.at(-1);
+      const why = last === undefined ? "" : `: ${last.exceptionClassPath}: ${last.message}`;
+      throw new TaskFailed(`Task failed${why} (task ${this.task.modulePath}, result ${this.id})`, { cause: last });
+    }
     throw new Error("Task has not finished yet");
   }
 
@@ -194,6 +199,10 @@ export class TaskResult<Return = unknown> {
     }
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new RangeError(`wait(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
+    }
+    if (timeoutMs > MAX_TIMER_MS) {
+      // setTimeout would fire at once and report a timeout that never happened.
+      throw new RangeError(`wait(): timeoutMs must be at most ${MAX_TIMER_MS} (got ${timeoutMs})`);
     }
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(signal?.reason);

@@ -29,17 +29,35 @@ export function validateRunAfter(runAfter: Date | null): void {
   }
 }
 
-/** Timeouts, retries and the cancel signal: the same rules on every backend. */
+/**
+ * setTimeout's largest delay (2^31-1 ms, about 24.8 days): a longer one fires at once. Every duration
+ * that arms a timer is refused above it, so no timeout silently turns into "now".
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A whole number of milliseconds in `min`..2^31-1, the range every timeout and grace option takes. */
+export function isTimerMs(v: unknown, min: number): v is number {
+  return Number.isInteger(v) && (v as number) >= min && (v as number) <= MAX_TIMER_MS;
+}
+
+/**
+ * Timeouts, retries and the cancel signal: the same rules on every backend, checked before anything
+ * is stored or emitted (the engine refuses what these let through, but only once it has been stored).
+ */
 export function validateRunOptions(t: AnyTask): void {
-  if (t.timeoutMs !== null && !(typeof t.timeoutMs === "number" && Number.isFinite(t.timeoutMs) && t.timeoutMs > 0)) {
-    throw new InvalidTask(`timeoutMs must be a number of milliseconds > 0, or null (got ${String(t.timeoutMs)}).`);
+  if (t.timeoutMs !== null && !isTimerMs(t.timeoutMs, 1)) {
+    throw new InvalidTask(
+      `timeoutMs must be a number of milliseconds > 0 (a whole number, at most ${MAX_TIMER_MS}), or null (got ${String(t.timeoutMs)}).`,
+    );
   }
   if (!(Number.isSafeInteger(t.maxAttempts) && t.maxAttempts >= 1)) {
     throw new InvalidTask(`maxAttempts must be a whole number >= 1 (got ${String(t.maxAttempts)}).`);
   }
   const backoff: unknown = t.backoff;
-  if (typeof backoff !== "function" && !(typeof backoff === "number" && Number.isFinite(backoff) && backoff >= 0)) {
-    throw new InvalidTask("backoff must be milliseconds >= 0 or a function (error, attempt) => milliseconds | null.");
+  if (typeof backoff !== "function" && !(typeof backoff === "number" && backoff >= 0 && backoff <= MAX_TIMER_MS)) {
+    throw new InvalidTask(
+      `backoff must be milliseconds >= 0 or a function (error, attempt) => milliseconds | null (a number: at most ${MAX_TIMER_MS}).`,
+    );
   }
   if (t.signal !== null && !(t.signal instanceof AbortSignal)) {
     throw new InvalidTask("signal must be an AbortSignal, or null.");

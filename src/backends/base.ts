@@ -81,7 +81,11 @@ export abstract class BaseTaskBackend implements ResultOwner {
       validateRunAfter(task.runAfter);
     }
     if (this.queues.size > 0 && !this.queues.has(task.queueName)) {
-      throw new InvalidTask(`Queue '${task.queueName}' is not valid for backend.`);
+      // Django's sentence first, then what it leaves out: which task, which alias, which queues.
+      throw new InvalidTask(
+        `Queue '${task.queueName}' is not valid for backend. (task ${task.modulePath}, backend ` +
+          `'${this.alias}' accepts: ${[...this.queues].join(", ")})`,
+      );
     }
     validateRunOptions(task);
   }

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { retryDelay } from "../backoff.ts";
 import { TASK_BRAND } from "../brand.ts";
-import { TaskTimeout } from "../errors.ts";
+import { BackendClosed, TaskTimeout } from "../errors.ts";
 import {
   cancellationError,
   isFinished,
@@ -18,8 +17,10 @@ import { ResultStore } from "../result-store.ts";
 import { makeContext, type Outcome, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { type BackendParams, BaseTaskBackend } from "./base.ts";
+import { MAX_TIMER_MS } from "../validation.ts";
+import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
 import { positiveInteger, readOptions } from "./options.ts";
+import { SignalWatch } from "./signal-watch.ts";
 
 /**
  * How a cancel reaches the step under way (an attempt, or the wait before the next): `trigger` ends
@@ -54,6 +55,7 @@ function newStop(): Stop {
  * `getResult`, bounded by `maxResults` (default 1000), and honours `maxAttempts`/`backoff` (the
  * retries happen inside `enqueue`). `timeoutMs` and cancellation stop waiting for an async task
  * (its `context.signal` aborts); synchronous code cannot be interrupted in-process and runs to its end.
+ * After `close()` it takes no new task, and a task waiting for a retry ends `FAILED` with `BackendClosed`.
  */
 export class ImmediateBackend extends BaseTaskBackend {
   override readonly supportsAsyncTask: boolean = true;
@@ -63,6 +65,10 @@ export class ImmediateBackend extends BaseTaskBackend {
   /** The worker id every attempt records: random per backend instance, as in Django. */
   readonly workerId: string = randomBytes(16).toString("hex");
   readonly #store: ResultStore;
+  readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason));
+  /** The waits before a retry under way, which close() ends. */
+  readonly #retryWaits = new Set<Stop>();
+  #closed = false;
 
   constructor(params: BackendParams) {
     super(params);
@@ -73,21 +79,39 @@ export class ImmediateBackend extends BaseTaskBackend {
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
+    if (this.#closed) {
+      throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
+    }
     const state = this.newState(task, args);
     this.#store.add(state);
     recordEnqueued(state);
     const signal = task.signal;
-    const onAbort = () => void this.cancelState(state, signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      if (signal?.aborted) recordFailed(state, cancellationError(signal.reason), Date.now());
-      else await this.#run(state);
+      if (signal?.aborted) {
+        recordFailed(state, cancellationError(signal.reason), Date.now());
+      } else {
+        if (signal) this.#signals.watch(signal, state);
+        await this.#run(state);
+      }
     } finally {
-      signal?.removeEventListener("abort", onAbort);
+      if (signal) this.#signals.unwatch(signal, state);
       state.handle = null;
       this.#store.finished(state);
     }
     return new TaskResult(state);
+  }
+
+  /**
+   * Takes no new task from now on (`enqueue` raises `BackendClosed`); a task waiting for a retry
+   * ends `FAILED` with `BackendClosed` at once, and a running attempt that fails is not retried.
+   * A running attempt itself is not interrupted: it runs inside its caller's `enqueue`.
+   */
+  override close(options?: CloseOptions): Promise<void> {
+    void options;
+    this.#closed = true;
+    const error = toTaskError(new BackendClosed(`Backend '${this.alias}' was closed before the task's next attempt`));
+    for (const stop of this.#retryWaits) stop.trigger({ ok: false, error });
+    return Promise.resolve();
   }
 
   override async getResult(id: string): Promise<TaskResult> {
@@ -115,7 +139,7 @@ export class ImmediateBackend extends BaseTaskBackend {
         recordSucceeded(state, outcome.value, Date.now());
         return;
       }
-      const delay = retryDelay(task, outcome.error, attempt);
+      const delay = this.#closed ? null : retryDelay(task, outcome.error, attempt);
       if (delay === null) {
         recordFailed(state, outcome.error, Date.now());
         return;
@@ -123,7 +147,16 @@ export class ImmediateBackend extends BaseTaskBackend {
       recordRetry(state, outcome.error);
       const stop = newStop();
       state.handle = stop;
-      const cancelled = await Promise.race([sleep(delay).then(() => null), stop.ended]);
+      this.#retryWaits.add(stop);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<null>((resolve) => {
+        // A longer wait than setTimeout takes is cut to its limit (24.8 days) rather than to 1 ms.
+        timer = setTimeout(resolve, Math.min(delay, MAX_TIMER_MS), null);
+      });
+      const cancelled = await Promise.race([waited, stop.ended]);
+      // A cancel or close() ends the wait at once; the timer must not hold Node open after it.
+      clearTimeout(timer);
+      this.#retryWaits.delete(stop);
       if (cancelled !== null) {
         recordFailed(state, (cancelled as Outcome & { ok: false }).error, Date.now());
         return;

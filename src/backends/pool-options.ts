@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { InvalidTaskBackend } from "../errors.ts";
+import { isTimerMs, MAX_TIMER_MS } from "../validation.ts";
 import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
 
 /** The lane every queue without its own `options.queues` entry shares. */
@@ -36,6 +37,25 @@ export const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
   default: fallback,
 });
 
+/** A duration that arms a timer: whole milliseconds, at most setTimeout's limit. */
+const timerMs = (fallback: number): OptionSpec<number> => ({
+  check: (v): v is number => isTimerMs(v, 0),
+  expected: `a whole number >= 0, at most ${MAX_TIMER_MS} (milliseconds)`,
+  default: fallback,
+});
+
+const optionalTimerMs: OptionSpec<number | null> = {
+  check: (v): v is number | null => v === null || isTimerMs(v, 1),
+  expected: `a whole number of milliseconds >= 1, at most ${MAX_TIMER_MS}, or null`,
+  default: null,
+};
+
+const optionalPositiveInteger = (expected: string): OptionSpec<number | null> => ({
+  check: (v): v is number | null => v === null || (Number.isSafeInteger(v) && (v as number) >= 1),
+  expected,
+  default: null,
+});
+
 /** Recycling settings as the engine takes them (only the ones the user set). */
 export interface RecycleOptions {
   maxTasksPerWorker?: number;
@@ -48,22 +68,20 @@ export interface RecycleOptions {
  * Reads and checks the options of `thread-pool` and `process-pool`. Every name and value is
  * checked, and an error names the option and the backend alias.
  */
-export function readPoolOptions(
-  alias: string,
-  backendName: string,
-  options: Readonly<Record<string, unknown>>,
-  queues: ReadonlySet<string>,
-) {
+export function readPoolOptions(alias: string, backendName: string, options: Readonly<Record<string, unknown>>) {
   const read = readOptions(alias, backendName, options, {
     maxWorkers: positiveInteger(availableParallelism()),
     maxResults: positiveInteger(1000),
     queues: laneOptions,
     maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
-    cancelGraceMs: nonNegativeInteger(2000),
+    cancelGraceMs: timerMs(2000),
+    importTimeoutMs: { ...optionalTimerMs, default: 30_000 },
     maxTasksPerWorker: optionalPositive("a whole number >= 1, or null"),
     maxWorkerMemoryMb: optionalPositive("a number of megabytes > 0, or null"),
-    idleTimeoutMs: optionalPositive("a number of milliseconds > 0, or null"),
+    idleTimeoutMs: optionalTimerMs,
     minWorkers: nonNegativeInteger(0),
+    maxQueued: optionalPositiveInteger("a whole number >= 1 (tasks), or null for no limit"),
+    maxResultBytes: optionalPositiveInteger("a whole number >= 1 (bytes), or null for no limit"),
   });
   if (read.maxTasksPerWorker !== null && !Number.isSafeInteger(read.maxTasksPerWorker)) {
     throw new InvalidTaskBackend(
@@ -97,12 +115,6 @@ export function lanesAndRecycle(
   const laneOf = new Map<string, string>();
   const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
   for (const [queue, lane] of Object.entries(read.queues)) {
-    if (queues.size > 0 && !queues.has(queue)) {
-      throw new InvalidTaskBackend(
-        `Option 'queues.${queue}' of backend '${alias}' (${backendName}) names a queue that is not ` +
-          `in its queues list (${[...queues].join(", ")}).`,
-      );
-    }
     laneOf.set(queue, queue);
     lanes[queue] = { maxWorkers: lane.maxWorkers };
   }

@@ -35,6 +35,15 @@ export function latencyP50Of(results: BenchResults, backend: RowKey["backend"], 
   return row ? latencySummary(row).p50.median : Number.NaN;
 }
 
+/**
+ * Median round trip (µs) of the floor measured alongside a contender, trip for trip; NaN when it had
+ * none. This, not the floor's own row measured at another moment, is what the contender is held to.
+ */
+export function floorP50Of(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const floor = findRow(results.latency, backend, workers)?.floor;
+  return floor ? summarize(floor.runs.map((trips) => quantile(trips, 0.5))).median : Number.NaN;
+}
+
 /** Median Benchmark.js cost of one `enqueue()`/`run()` call (µs), NaN when not measured. */
 export function enqueueMedianOf(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
   const row = findRow(results.enqueue, backend, workers);

@@ -1,6 +1,6 @@
 import { type Contender, sleep } from "./contenders/contender.ts";
 import { makeContender } from "./contenders/make.ts";
-import { ForkPinger, type Pinger, ThreadPinger } from "./contenders/raw.ts";
+import { type Pinger, ProcessPinger, ThreadPinger } from "./contenders/raw.ts";
 import { describeMachine } from "./machine.ts";
 import { calibrateFib, measureCpu, measureInline } from "./measure/cpu.ts";
 import { measureEnqueue } from "./measure/enqueue.ts";
@@ -63,7 +63,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0);
   const progress = createProgress(steps, options.progress);
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     tasklaneVersion: tasklaneVersion(),
     node: process.version,
     v8: process.versions.v8,
@@ -97,19 +97,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const inlineMs = await measureInline(options, calibration.n);
     results.cpu = { fibN: calibration.n, taskMs: calibration.ms, tasks: options.cpuTasks, inlineMs, rows: [] };
     results.timings.push({ step: "calibration and inline CPU batch", seconds: secondsSince(started) });
-    progress.step("raw fork ping-pong");
+    progress.step("raw process echo");
 
-    for (const pinger of [new ForkPinger(), new ThreadPinger()]) {
+    for (const pinger of [new ProcessPinger(), new ThreadPinger()]) {
       open = pinger;
       started = performance.now();
       try {
         await pinger.start();
         const idle = childRss(pinger.pids());
-        results.latency.push(await rawLatency(pinger, options));
+        // In the pools' order (a flood, then one at a time), so the floor is measured as warm as they are.
         results.throughput.push(await measureRawThroughput(pinger, options));
-        if (pinger.name === "raw-fork") {
+        results.latency.push(await rawLatency(pinger, options));
+        if (pinger.name === "raw-process") {
           results.memory.push({
-            backend: "raw-fork",
+            backend: "raw-process",
             workers: 1,
             tasks: 0,
             runs: [],
@@ -122,7 +123,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         await pinger.close();
       }
       results.timings.push({ step: pinger.name, seconds: secondsSince(started) });
-      progress.step(pinger.name === "raw-fork" ? "raw thread ping-pong" : "contenders");
+      progress.step(pinger.name === "raw-process" ? "raw thread echo" : "contenders");
     }
 
     const large = largeArg(options.payloadBytes);
@@ -178,7 +179,7 @@ async function runSections(c: Contender, sections: Section[], options: BenchOpti
         break;
       }
       case "latency":
-        results.latency.push(await contenderLatency(c, options));
+        results.latency.push(await latencyWithFloor(c, options));
         break;
       case "payload":
         results.payload.push(await measurePayload(c, options, SMALL_ARG, ctx.large));
@@ -200,4 +201,30 @@ async function runSections(c: Contender, sections: Section[], options: BenchOpti
 
 function secondsSince(start: number): number {
   return Math.round(performance.now() - start) / 1000;
+}
+
+/**
+ * The bare echo over the channel a contender uses: tasklane's process pool talks JSON lines over
+ * fd 3, the thread pools (tasklane's, piscina, tinypool's threads) post messages. tinypool's
+ * child_process runtime uses Node's IPC channel, which has no floor here.
+ */
+function floorFor(backend: BackendName): (() => Pinger) | null {
+  if (backend === "process-pool") return () => new ProcessPinger();
+  if (backend === "thread-pool" || backend === "piscina" || backend === "tinypool-threads") {
+    return () => new ThreadPinger();
+  }
+  return null;
+}
+
+/** The latency section, with the contender's floor started, warmed and measured trip for trip alongside. */
+async function latencyWithFloor(c: Contender, options: BenchOptions) {
+  const make = floorFor(c.backend);
+  if (make === null) return contenderLatency(c, options, null);
+  const floor = make();
+  try {
+    await floor.start();
+    return await contenderLatency(c, options, floor);
+  } finally {
+    await floor.close();
+  }
 }

@@ -17,7 +17,7 @@ export const BACKENDS = [
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The raw floors the latency and memory sections compare against (no pool at all). */
-export type RawName = "raw-fork" | "raw-thread";
+export type RawName = "raw-process" | "raw-thread";
 
 /** What to run, after defaults and `--quick` are applied. */
 export interface BenchOptions {
@@ -104,6 +104,12 @@ export interface ThroughputRow extends RowKey {
 /** Single-task round trips on an idle, warm pool: every counted round trip, per run. */
 export interface LatencyRow extends RowKey {
   runs: number[][];
+  /**
+   * The floor measured alongside, trip for trip: after each of this contender's round trips, one
+   * round trip of the bare echo over the same channel (`runs[r][i]` pairs with `floorRuns[r][i]`),
+   * so both see the same machine. Absent for the floors themselves and contenders without one.
+   */
+  floor?: { backend: RawName; runs: number[][] };
 }
 
 /** A batch of CPU tasks: wall time of each counted run, and of the inline run paired with it. */
@@ -152,7 +158,7 @@ export interface MemoryRow extends RowKey {
   childRssAfter: number[];
 }
 
-/** One promise from the pools issue, evaluated on this run. */
+/** One of tasklane's performance goals, evaluated on this run. */
 export interface TargetResult {
   name: string;
   /** The measured value, in the target's own unit (ratio, µs, MB). */
@@ -164,7 +170,7 @@ export interface TargetResult {
 
 /** Everything one run produced (the `--json` file). */
 export interface BenchResults {
-  schema: 1;
+  schema: 2;
   tasklaneVersion: string;
   node: string;
   v8: string;

@@ -1,6 +1,6 @@
 import { readTaskBrand } from "../brand.ts";
 import { getBackend, type TasksConfig } from "../config.ts";
-import { InvalidTask } from "../errors.ts";
+import { checkExport } from "../export-check.ts";
 import type { JsonValue } from "../json.ts";
 import type { TaskResult } from "../result.ts";
 import { type AnyTask, Task, type UsingOptions } from "../task.ts";
@@ -96,14 +96,7 @@ async function enqueue(task: AnyTask, args: readonly JsonValue[], aliases: Alias
 
 /** Task.enqueue's rule 1 for a task of another copy: a worker finds it only under its own name. */
 async function checkExported(task: AnyTask): Promise<void> {
-  const brand = readTaskBrand(task)!;
-  const home = (await import(task.moduleUrl)) as Record<string, unknown>;
-  if (readTaskBrand(home[brand.name])?.fn !== brand.fn) {
-    throw new InvalidTask(
-      `Task function must be exported from its module under its own name: ${task.modulePath} is not an ` +
-        `export of ${task.moduleUrl} (write \`export const ${brand.name} = task(import.meta, function ${brand.name}(…) {…})\`).`,
-    );
-  }
+  await checkExport(task.moduleUrl, readTaskBrand(task)!);
 }
 
 /** Turns what enqueue or using() refused into exit 2; anything else is not the user's input. */

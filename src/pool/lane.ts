@@ -3,9 +3,10 @@ import type { PoolJob } from "./types.ts";
 import type { WorkerSlot } from "./worker-slot.ts";
 
 /**
- * How long a prefetched job may wait inside a worker behind the jobs before it, in milliseconds of
- * expected run time. Prefetch hides the round trip for short jobs; bounding it by time keeps the
- * priority inversion (a later, more urgent job waiting behind buffered ones) under ~1.5 ms.
+ * How long a job handed ahead may be expected to wait inside a worker before it starts, in ms.
+ * Handing ahead hides the round trip for short jobs; bounding it by time keeps the priority
+ * inversion (a later, more urgent job waiting while a buffered one runs first) small. A worker whose
+ * current job outlasts its expected time has its buffered jobs taken back (see recall.ts).
  */
 export const PREFETCH_BUDGET_MS = 1.5;
 /** Hard cap on jobs held by one worker, running one included, however short the jobs are. */
@@ -89,16 +90,14 @@ export class Lane {
     return live;
   }
 
-  /** How many jobs one worker may hold (running + buffered) right now. */
-  holdLimit(): number {
-    // While the lane may still fork, a job buffered behind a busy worker would wait for that
-    // worker (there is no stealing back) rather than for the fork: keep jobs in the lane until
-    // every worker it may have is up. A lane in start-up backoff cannot fork, so it prefetches.
-    if (this.workers.length - this.leaving - this.starting < this.maxWorkers && this.failureStreak === 0) return 1;
-    const ewma = this.ewma;
-    if (Number.isNaN(ewma)) return 1; // nothing known yet: no prefetch
-    if (ewma * MAX_HELD_PER_WORKER <= PREFETCH_BUDGET_MS) return MAX_HELD_PER_WORKER;
-    return 1 + Math.floor(PREFETCH_BUDGET_MS / ewma);
+  /**
+   * Whether jobs may be handed ahead to busy workers at all. Not while the lane may still fork: a
+   * job would wait for a busy worker rather than for the fork. A lane in start-up backoff cannot
+   * fork, so it may. Not before a job has finished: nothing is known of run times yet.
+   */
+  mayHandAhead(): boolean {
+    if (this.workers.length - this.leaving - this.starting < this.maxWorkers && this.failureStreak === 0) return false;
+    return !Number.isNaN(this.ewma);
   }
 
   recordRunTime(ms: number): void {

@@ -1,6 +1,7 @@
 import { TaskCancelled, TaskTimeout, WorkerCrashed } from "../errors.ts";
 import type { Outcome } from "../run-task.ts";
-import { type TaskError, toTaskError } from "../task-error.ts";
+import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
+import type { WithdrawResult } from "./claims.ts";
 import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import { CONFIGURE, EXIT } from "./protocol.ts";
@@ -11,13 +12,24 @@ import { WorkerSlot } from "./worker-slot.ts";
 
 /** How long a retired worker may take to exit once told to, before it is killed. */
 const RETIRE_GRACE_MS = 5_000;
+/**
+ * A timer that expired says only that time passed: a blocked parent may not have read what the
+ * worker sent meanwhile. Before acting, the pool lets the poll phase read it (setImmediate), and
+ * waits in steps of this many ms, at most DEFER_TRIES times, while part of a frame is still coming.
+ */
+const DEFER_STEP_MS = 5;
+const DEFER_TRIES = 20;
 
 /** What the workforce needs from the pool. */
 export interface WorkforceHooks {
   /** Frames a worker sent (see `RuntimeHooks.onBatches`). */
   onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void;
+  /** A child's control thread answered a `withdraw` (see `RuntimeHooks.onWithdrawn`). */
+  onWithdrawn(slot: WorkerSlot, seq: number, result: WithdrawResult): void;
   /** The lane may have capacity or work again: run a dispatch pass. */
   dispatch(lane: Lane): void;
+  /** A worker died while importing this module (`how`: how it ended), after its jobs were settled. */
+  importKilled(moduleUrl: string, how: string): void;
 }
 
 /**
@@ -34,6 +46,8 @@ export class Workforce {
   readonly #reapers = new Map<Lane, IdleReaper>();
   /** Past the close deadline: nothing is forked or salvaged any more. */
   terminated = false;
+  /** Closing: a worker left idle while its lane has nothing waiting is retired at once. */
+  draining = false;
 
   constructor(runtime: Runtime, ledger: JobLedger, recycle: RecyclePolicy, hooks: WorkforceHooks) {
     this.#runtime = runtime;
@@ -84,11 +98,13 @@ export class Workforce {
       slot.worker = this.#runtime.spawn({
         onBatches: (batches) => this.#hooks.onBatches(slot, batches),
         onExit: (exit) => this.#onExit(slot, exit),
+        onWithdrawn: (seq, result) => this.#hooks.onWithdrawn(slot, seq, result),
       });
     } catch (error) {
       this.#startupFailed(lane, error instanceof Error ? error.message : String(error));
       return false;
     }
+    slot.onUnsendable = (key, error) => this.#unsendable(slot, key, error);
     // Only a pool that recycles by memory makes its workers measure anything.
     if (this.#recycle.maxWorkerMemoryMb !== Number.POSITIVE_INFINITY) slot.worker.send([[CONFIGURE, true]]);
     lane.workers.push(slot);
@@ -104,8 +120,21 @@ export class Workforce {
   afterBatch(slot: WorkerSlot): void {
     if (slot.retiring && !slot.leaving && slot.inflight.size === 0) this.#sendExit(slot);
     this.#hooks.dispatch(slot.lane);
+    if (this.draining) this.retireIdle(slot.lane);
     if (this.#reapers.size !== 0 && slot.accepting && slot.inflight.size === 0) {
       this.#reapers.get(slot.lane)?.idle(slot, Date.now());
+    }
+  }
+
+  /**
+   * For close(): retires the lane's idle workers while nothing waits in it, so that a closing pool
+   * (a backend replaced by `configure()`) keeps only the workers its remaining jobs run on. A job
+   * that becomes due later forks a worker as usual.
+   */
+  retireIdle(lane: Lane): void {
+    if (lane.waiting > 0) return;
+    for (const slot of lane.workers) {
+      if (slot.accepting && slot.inflight.size === 0) this.retire(slot);
     }
   }
 
@@ -122,13 +151,32 @@ export class Workforce {
     slot.exitTimer = setTimeout(() => slot.worker.terminate(), RETIRE_GRACE_MS).unref();
   }
 
-  /** Arms the running job's timeout: past it, the worker is killed and the job fails with `TaskTimeout`. */
-  armTimeout(slot: WorkerSlot, job: PoolJob, timeoutMs: number): void {
+  /**
+   * Arms the current job's timeout (of its run, or of its module's import: `importing` says which
+   * limit it is): past it, the worker is killed and the job fails with `TaskTimeout`.
+   */
+  armTimeout(
+    slot: WorkerSlot,
+    job: PoolJob,
+    timeoutMs: number,
+    importing: "timeoutMs" | "importTimeoutMs" | null,
+  ): void {
     slot.clearDeadline();
+    slot.deadlineKey = job.key;
     slot.deadline = setTimeout(() => {
       slot.deadline = null;
-      const message = `Task exceeded its timeout of ${timeoutMs} ms; worker ${slot.worker.id} was stopped and replaced`;
-      this.#stop(slot, job, toTaskError(new TaskTimeout(message)));
+      this.#expire(slot, job, () => {
+        const worker = `worker ${slot.worker.id} was stopped and replaced`;
+        // A job's own timeout armed for its import goes on through its run: say where it ran out.
+        const stillImporting = slot.currentStartedAt < 0;
+        const message =
+          importing === "importTimeoutMs"
+            ? `Importing ${job.moduleUrl} took longer than importTimeoutMs (${timeoutMs} ms); ${worker}`
+            : importing === "timeoutMs" && stillImporting
+              ? `Task exceeded its timeout of ${timeoutMs} ms while importing ${job.moduleUrl}; ${worker}`
+              : `Task exceeded its timeout of ${timeoutMs} ms; ${worker}`;
+        return toTaskError(new TaskTimeout(message));
+      });
     }, timeoutMs).unref();
   }
 
@@ -136,8 +184,38 @@ export class Workforce {
   armGrace(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
     cancellation.timer = setTimeout(() => {
       cancellation.timer = null;
-      this.#stop(slot, job, cancellation.error);
+      this.#expire(slot, job, () => cancellation.error);
     }, cancellation.graceMs).unref();
+  }
+
+  /**
+   * A job cancelled while its module imports has finished; its worker, still importing, is killed
+   * and replaced if it has not let go of it (DROPPED) within the cancel's grace.
+   */
+  armLetGo(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
+    slot.clearDeadline();
+    slot.deadlineKey = job.key;
+    slot.deadline = setTimeout(() => {
+      slot.deadline = null;
+      this.#expire(slot, job, () => cancellation.error);
+    }, cancellation.graceMs).unref();
+  }
+
+  /**
+   * A timer for `job` expired: unless the worker turns out to have let go of it meanwhile (its
+   * frames were only waiting to be read), the worker is killed and the job fails with `error()`.
+   */
+  #expire(slot: WorkerSlot, job: PoolJob, error: () => TaskError, tries = 0): void {
+    setImmediate(() => {
+      if (slot.dead || slot.current !== job || !slot.inflight.has(job.key)) return;
+      if (tries < DEFER_TRIES && slot.worker.hasPendingInput()) {
+        setTimeout(() => this.#expire(slot, job, error, tries + 1), DEFER_STEP_MS).unref();
+        return;
+      }
+      this.#stop(slot, job, error());
+      // Never unref'd: with no ref'd immediate left, Node lets the poll phase block until some other
+      // event comes, which delayed this kill by 6 s in a quiet pool (an immediate holds no process open).
+    });
   }
 
   /**
@@ -154,6 +232,21 @@ export class Workforce {
     this.#hooks.dispatch(slot.lane); // a replacement, if work waits
   }
 
+  /** A job's RUN frame could not be serialised: it fails, and no retry could do better. */
+  #unsendable(slot: WorkerSlot, key: number, cause: unknown): void {
+    const job = slot.inflight.get(key);
+    if (job === undefined) return;
+    slot.inflight.delete(key);
+    const error = toTaskError(
+      new TypeError(
+        `${job.moduleUrl}#${job.exportName}: its arguments could not be sent to worker ${slot.worker.id} (${summarizeThrown(cause)})`,
+      ),
+    );
+    this.#ledger.finish(job, { ok: false, error: { ...error, unrecoverable: true } }, Date.now());
+    // The worker may be idle now and jobs may wait for it; this runs inside a dispatch pass.
+    queueMicrotask(() => this.#hooks.dispatch(slot.lane));
+  }
+
   #onExit(slot: WorkerSlot, exit: WorkerExit): void {
     slot.dead = true;
     slot.accepting = false;
@@ -166,7 +259,8 @@ export class Workforce {
     if (slot.leaving) lane.leaving--;
     if (!this.terminated) {
       const what = slot.worker.describeExit(exit);
-      const reason = exit.reason ?? slot.fatal;
+      // The worker's own account first: it knows whose code threw (a thread's error only says what).
+      const reason = slot.fatal ?? exit.reason;
       // A retired worker holds nothing, so its exit (whatever its code) settles nothing.
       if (slot.ready) this.#salvage(slot, what, reason);
       else this.#startupFailed(lane, `${what}${reason === null ? "" : `: ${reason}`} before it was ready`);
@@ -180,15 +274,21 @@ export class Workforce {
     const lane = slot.lane;
     const now = Date.now();
     const current = slot.current;
+    let killedImport: string | null = null;
     if (current !== null && slot.inflight.delete(current.key)) {
       const importing = slot.currentStartedAt < 0;
-      // A module that kills its worker on import would otherwise cost a fork per job.
-      if (importing) lane.recordFailure(now);
+      if (importing) {
+        // A module that kills its worker on import would otherwise cost a fork per job.
+        lane.recordFailure(now);
+        killedImport = current.moduleUrl;
+      }
       const where = `${importing ? "importing" : "running"} ${current.moduleUrl}#${current.exportName}`;
       const error = new WorkerCrashed(`${what} while ${where}${reason === null ? "" : `: ${reason}`}`);
       this.#ledger.finish(current, { ok: false, error: toTaskError(error) }, now);
     }
     slot.current = null;
+    slot.withdrawing.clear();
+    slot.claimed.clear();
     // Descending keys, each put in front: the lane gets them back in their original order.
     const buffered = [...slot.inflight.values()].sort((a, b) => b.key - a.key);
     slot.inflight.clear();
@@ -197,6 +297,8 @@ export class Workforce {
       if (this.#ledger.cancellation(job.key) !== undefined) this.#ledger.finish(job, droppedOutcome(), now);
       else lane.queue.unshift(job);
     }
+    // After the buffered jobs are back in the lane: those of that module fail with the others.
+    if (killedImport !== null) this.#hooks.importKilled(killedImport, reason === null ? what : `${what}: ${reason}`);
   }
 
   #startupFailed(lane: Lane, what: string): void {
@@ -229,9 +331,14 @@ export class Workforce {
       slot.current = null;
       slot.clearDeadline();
       for (const job of held) this.#ledger.finish(job, outcome, now);
-      // A child finishes its current job on SIGTERM (its result is no longer wanted), then exits.
-      slot.worker.kill();
       exits.push(slot.exited);
+      // Told to exit already, or killed: it goes on its own.
+      if (slot.leaving) continue;
+      // An idle worker is asked to exit like a retired one, which it does once what its tasks wrote
+      // to stdout has left (SIGKILL only after the retire grace). A busy one gets SIGTERM: it
+      // finishes its current job (whose result is no longer wanted), then exits.
+      if (held.length === 0 && slot.ready) this.#sendExit(slot);
+      else slot.worker.kill();
     }
     return exits;
   }

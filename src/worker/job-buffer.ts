@@ -10,6 +10,8 @@ export interface BufferedJob {
   readonly resultId: string;
   readonly attempt: number;
   readonly meta: WorkerResultMeta | null;
+  /** Its claim word's sequence number (see claims.ts). */
+  readonly seq: number;
 }
 
 /**
@@ -40,22 +42,6 @@ export class JobBuffer {
       else lo = mid + 1;
     }
     items.splice(lo, 0, job);
-  }
-
-  /** Removes the job with this key (a cancelled one); false when it is not here. Linear: rare and short. */
-  remove(key: number): boolean {
-    const items = this.#items;
-    for (let i = this.#head; i < items.length; i++) {
-      if (items[i]!.key === key) {
-        items.splice(i, 1);
-        if (this.#head === items.length) {
-          items.length = 0;
-          this.#head = 0;
-        }
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Removes and returns the job to run next. */

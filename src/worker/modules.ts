@@ -31,6 +31,8 @@ export interface TaskEntry {
 export class ModuleTable {
   readonly #entries: (TaskEntry | undefined)[] = [];
   readonly #imports = new Map<string, Promise<Record<string, unknown>>>();
+  /** How each import ended, once it has: another export of the module then resolves at once. */
+  readonly #settled = new Map<string, { namespace: Record<string, unknown> } | { cause: unknown }>();
 
   define(ref: number, url: string, exportName: string): void {
     this.#entries[ref] = {
@@ -44,9 +46,22 @@ export class ModuleTable {
     };
   }
 
+  /**
+   * The entry of `ref`. One whose module was already imported (for another export) is resolved
+   * here, synchronously: no import, so nothing for the pool to time or to wait for.
+   */
   get(ref: number): TaskEntry {
     const entry = this.#entries[ref];
-    if (entry !== undefined) return entry;
+    if (entry !== undefined) {
+      if (entry.state === UNLOADED) {
+        const settled = this.#settled.get(entry.url);
+        if (settled !== undefined) {
+          if ("namespace" in settled) resolveExport(entry, settled.namespace);
+          else breakEntry(entry, importError(entry, settled.cause), settled.cause);
+        }
+      }
+      return entry;
+    }
     // Only a protocol bug gets here; fail the job rather than the worker.
     const error = toTaskError(new TaskModuleError(`Internal error: unknown task ref ${ref}`));
     return { url: "", exportName: "", state: BROKEN, brand: null, exported: undefined, error, loading: null };
@@ -57,12 +72,13 @@ export class ModuleTable {
     if (entry.loading === null) {
       entry.state = LOADING;
       entry.loading = this.#import(entry.url).then(
-        (namespace) => resolveExport(entry, namespace),
+        (namespace) => {
+          this.#settled.set(entry.url, { namespace });
+          resolveExport(entry, namespace);
+        },
         (cause: unknown) => {
-          const err = new TaskModuleError(
-            `Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`,
-          );
-          breakEntry(entry, err, cause);
+          this.#settled.set(entry.url, { cause });
+          breakEntry(entry, importError(entry, cause), cause);
         },
       );
     }
@@ -78,6 +94,12 @@ export class ModuleTable {
     }
     return pending;
   }
+}
+
+function importError(entry: TaskEntry, cause: unknown): TaskModuleError {
+  return new TaskModuleError(
+    `Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`,
+  );
 }
 
 function resolveExport(entry: TaskEntry, namespace: Record<string, unknown>): void {

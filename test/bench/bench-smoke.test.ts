@@ -73,14 +73,14 @@ describe("tasklane bench --quick", () => {
     run = await runBench(mainJs);
     expect(run.code, run.stderr).toBe(0);
     for (const title of [
-      "enqueue cost",
+      "summary",
       "throughput",
       "latency",
       "CPU-bound scaling",
+      "enqueue cost",
       "payload cost",
       "memory",
-      "ratios",
-      "targets",
+      "goals",
     ]) {
       expect(run.stdout).toContain(`== ${title}`);
     }
@@ -123,7 +123,7 @@ describe("tasklane bench --quick", () => {
         `memory row of ${backend}`,
       ).toBe(true);
     }
-    expect(results.latency.map((r) => r.backend)).toEqual(expect.arrayContaining(["raw-fork", "raw-thread"]));
+    expect(results.latency.map((r) => r.backend)).toEqual(expect.arrayContaining(["raw-process", "raw-thread"]));
     // Samples are real measurements: positive and finite.
     const positive = (values: number[]) => values.length > 0 && values.every((v) => Number.isFinite(v) && v > 0);
     for (const row of results.throughput) expect(positive(row.perSecond)).toBe(true);

@@ -70,7 +70,7 @@ export class Harness {
   constructor(
     runtime: RuntimeKind,
     lanes: PoolOptions["lanes"] = { default: { maxWorkers: 1 } },
-    extra: Pick<PoolOptions, "execArgv" | "recycle"> = {},
+    extra: Partial<Pick<PoolOptions, "execArgv" | "recycle" | "importTimeoutMs">> = {},
   ) {
     const options: PoolOptions = {
       runtime,
@@ -93,6 +93,7 @@ export class Harness {
     };
     if (extra.execArgv !== undefined) options.execArgv = extra.execArgv;
     if (extra.recycle !== undefined) options.recycle = extra.recycle;
+    if (extra.importTimeoutMs !== undefined) options.importTimeoutMs = extra.importTimeoutMs;
     this.pool = new WorkerPool(options);
   }
 

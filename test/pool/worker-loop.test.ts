@@ -3,6 +3,7 @@
  * deterministic here, whatever the pool's prefetch decided.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/pool/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -10,6 +11,7 @@ import {
   DROPPED,
   EXIT,
   FAILED,
+  LOADING,
   MEMORY,
   RUN,
   STARTED,
@@ -18,10 +20,11 @@ import {
 import { WorkerLoop } from "../../src/worker/loop.ts";
 import { Gate, TASKS, waitUntil } from "./harness.ts";
 
-/** A loop with a recording port. */
+/** A loop with a recording port; `claims` is the pool's side of its claim words. */
 function recordingLoop() {
   const writes: unknown[][][] = [];
   let exits = 0;
+  const buffer = claimBuffer();
   const loop = new WorkerLoop({
     workerId: "w",
     send: (frames) => writes.push(frames as unknown[][]),
@@ -29,14 +32,16 @@ function recordingLoop() {
     exit: () => {
       exits++;
     },
+    claims: new ClaimWords(buffer),
   });
   const frames = () => writes.flat();
   const keysOf = (code: number) => frames().flatMap((f) => (f[0] === code ? [f[1]] : []));
-  return { loop, writes, frames, keysOf, exits: () => exits };
+  return { loop, writes, frames, keysOf, exits: () => exits, claims: new ClaimWords(buffer) };
 }
 
+/** A RUN frame; the job's claim seq is its key. */
 const run = (key: number, ref: number, priority: number, args: unknown[], meta: unknown = 0) =>
-  [RUN, key, ref, priority, args, `r${key}`, 1, meta] as never;
+  [RUN, key, ref, priority, args, `r${key}`, 1, meta, key] as never;
 const CONTEXT = { id: "r", backend: "t", enqueuedAt: 0, startedAt: null, workerIds: [], errors: [] };
 
 describe("WorkerLoop", () => {
@@ -49,15 +54,7 @@ describe("WorkerLoop", () => {
   });
 
   it("runs its buffer by priority then key, and writes at most once per job", async () => {
-    const writes: unknown[][][] = [];
-    const loop = new WorkerLoop({
-      workerId: "w",
-      send: (frames) => writes.push(frames as unknown[][]),
-      memoryBytes: () => 0,
-      exit: () => {},
-    });
-    const frames = () => writes.flat();
-    const keysOf = (code: number) => frames().flatMap((f) => (f[0] === code ? [f[1]] : []));
+    const { loop, writes, frames, keysOf } = recordingLoop();
 
     const release = gate.path();
     loop.receive([[DEFINE, 0, TASKS, "waitForFile"], [DEFINE, 1, TASKS, "add"], run(1, 0, 0, [release])]);
@@ -85,8 +82,8 @@ describe("WorkerLoop", () => {
     }
   });
 
-  it("drops a cancelled buffered job, aborts a cancelled running one, and ignores unknown keys", async () => {
-    const { loop, frames, keysOf } = recordingLoop();
+  it("skips a job the pool took back, aborts a cancelled running one, and ignores unknown keys", async () => {
+    const { loop, frames, keysOf, claims } = recordingLoop();
     const seen = gate.path();
     loop.receive([
       [DEFINE, 0, TASKS, "waitForAbort"],
@@ -97,16 +94,29 @@ describe("WorkerLoop", () => {
     ] as never);
     loop.pump();
     await waitUntil(() => keysOf(STARTED).includes(1), "the first job started");
-    loop.receive([[CANCEL, 2, "drop it"]] as never);
-    expect(keysOf(DROPPED)).toEqual([2]);
+    // The pool takes job 2 back by itself, without a frame to this loop.
+    expect(claims.withdraw(2, false)).toBe(TAKEN);
     loop.receive([[CANCEL, 99, "unknown"]] as never);
+    loop.receive([[CANCEL, 2, "not running"]] as never);
     loop.receive([[CANCEL, 1, "stop it"]] as never);
     loop.pump();
     await waitUntil(() => keysOf(SUCCEEDED).length === 2, "the others finished");
     expect(gate.read(seen.slice(gate.dir.length + 1))).toBe("stop it");
     expect(keysOf(STARTED)).toEqual([1, 3]);
-    expect(keysOf(DROPPED)).toEqual([2]);
+    expect(keysOf(DROPPED)).toEqual([]);
     expect(frames().filter((f) => f[0] === FAILED)).toEqual([]);
+  });
+
+  it("lets go of a job taken back while its module was imported (DROPPED), then goes on", async () => {
+    const { loop, keysOf, claims } = recordingLoop();
+    loop.receive([[DEFINE, 0, TASKS, "add"], run(1, 0, 0, [1, 1]), run(2, 0, 0, [2, 2])] as never);
+    loop.pump();
+    // The import has begun (job 1 is claimed for it): a cancel takes it all the same.
+    expect(keysOf(LOADING)).toEqual([1]);
+    expect(claims.withdraw(1, true)).toBe(TAKEN_IMPORTING);
+    await waitUntil(() => keysOf(SUCCEEDED).length === 1, "the next job finished");
+    expect(keysOf(DROPPED)).toEqual([1]);
+    expect(keysOf(STARTED)).toEqual([2]);
   });
 
   it("reports memory after each job only once configured", async () => {
