@@ -1,7 +1,14 @@
 import { availableParallelism } from "node:os";
 import { InvalidTaskBackend } from "../errors.ts";
 import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
-import { lanesAndRecycle, laneOptions, nonNegativeInteger, optionalPositive } from "./pool-options.ts";
+import {
+  lanesAndRecycle,
+  laneOptions,
+  nonNegativeInteger,
+  optionalPositive,
+  optionalTimerMs,
+  timerMs,
+} from "./pool-options.ts";
 
 /** Where the embedded default keeps its rows: a file in the working directory. */
 export const DEFAULT_DATABASE_URL = "sqlite:./tasklane.db";
@@ -29,11 +36,7 @@ const identifier: OptionSpec<string> = {
  * recycling, cancelGraceMs) are those of the pool backends: they configure the process pool that
  * `tasklane worker` runs the tasks in.
  */
-export function readDatabaseOptions(
-  alias: string,
-  options: Readonly<Record<string, unknown>>,
-  queues: ReadonlySet<string>,
-) {
+export function readDatabaseOptions(alias: string, options: Readonly<Record<string, unknown>>) {
   const read = readOptions(alias, "database", options, {
     url,
     leaseMs: positiveInteger(30_000),
@@ -42,10 +45,11 @@ export function readDatabaseOptions(
     maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
     maxWorkers: positiveInteger(availableParallelism()),
     queues: laneOptions,
-    cancelGraceMs: nonNegativeInteger(2000),
+    cancelGraceMs: timerMs(2000),
+    importTimeoutMs: { ...optionalTimerMs, default: 30_000 },
     maxTasksPerWorker: optionalPositive("a whole number >= 1, or null"),
     maxWorkerMemoryMb: optionalPositive("a number of megabytes > 0, or null"),
-    idleTimeoutMs: optionalPositive("a number of milliseconds > 0, or null"),
+    idleTimeoutMs: optionalTimerMs,
     minWorkers: nonNegativeInteger(0),
   });
   if (read.maxTasksPerWorker !== null && !Number.isSafeInteger(read.maxTasksPerWorker)) {
@@ -53,7 +57,7 @@ export function readDatabaseOptions(
       `Option 'maxTasksPerWorker' of backend '${alias}' (database) must be a whole number >= 1, or null.`,
     );
   }
-  return { ...read, ...lanesAndRecycle(alias, "database", read, queues) };
+  return { ...read, ...lanesAndRecycle(read) };
 }
 
 /** The checked options of a database backend. */

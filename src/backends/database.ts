@@ -39,7 +39,7 @@ export class DatabaseBackend extends BaseTaskBackend {
 
   constructor(params: BackendParams) {
     super(params);
-    this.settings = readDatabaseOptions(params.alias, params.options, this.queues);
+    this.settings = readDatabaseOptions(params.alias, params.options);
     this.url = this.settings.url;
     this.leaseMs = this.settings.leaseMs;
   }

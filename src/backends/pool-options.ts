@@ -38,13 +38,13 @@ export const nonNegativeInteger = (fallback: number): OptionSpec<number> => ({
 });
 
 /** A duration that arms a timer: whole milliseconds, at most setTimeout's limit. */
-const timerMs = (fallback: number): OptionSpec<number> => ({
+export const timerMs = (fallback: number): OptionSpec<number> => ({
   check: (v): v is number => isTimerMs(v, 0),
   expected: `a whole number >= 0, at most ${MAX_TIMER_MS} (milliseconds)`,
   default: fallback,
 });
 
-const optionalTimerMs: OptionSpec<number | null> = {
+export const optionalTimerMs: OptionSpec<number | null> = {
   check: (v): v is number | null => v === null || isTimerMs(v, 1),
   expected: `a whole number of milliseconds >= 1, at most ${MAX_TIMER_MS}, or null`,
   default: null,
@@ -88,7 +88,7 @@ export function readPoolOptions(alias: string, backendName: string, options: Rea
       `Option 'maxTasksPerWorker' of backend '${alias}' (${backendName}) must be a whole number >= 1, or null.`,
     );
   }
-  return { ...read, ...lanesAndRecycle(alias, backendName, read, queues) };
+  return { ...read, ...lanesAndRecycle(read) };
 }
 
 /** The settings shared by everything that runs tasks in a `WorkerPool`. */
@@ -103,15 +103,10 @@ export interface WorkerSettings {
 
 /**
  * The engine's lanes (the shared one plus one per `options.queues` entry) and recycling settings,
- * from checked options; used by the pool backends and by the database backend's worker.
- * @throws InvalidTaskBackend when a lane names a queue outside the backend's queues list.
+ * from checked options; used by the pool backends and by the database backend's worker. A lane
+ * admits its own queue, so nothing here is checked against the alias's `queues` list.
  */
-export function lanesAndRecycle(
-  alias: string,
-  backendName: string,
-  read: WorkerSettings,
-  queues: ReadonlySet<string>,
-): { laneOf: ReadonlyMap<string, string>; lanes: LaneOptions; recycle: RecycleOptions | null } {
+export function lanesAndRecycle(read: WorkerSettings): { laneOf: ReadonlyMap<string, string>; lanes: LaneOptions; recycle: RecycleOptions | null } {
   const laneOf = new Map<string, string>();
   const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
   for (const [queue, lane] of Object.entries(read.queues)) {

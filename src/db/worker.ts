@@ -118,6 +118,7 @@ export class DatabaseWorker {
     this.#pool = new WorkerPool({
       runtime: "process",
       lanes: poolLanes,
+      importTimeoutMs: this.#backend.settings.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
       listener: {
         onStart: (job, workerId, at) => this.#onStart(job.key, workerId, at),
