@@ -283,6 +283,12 @@ export class DatabaseWorker {
     void this.#store.progress(held.row.id, held.claim.token, progress).catch((error: unknown) => {
       this.#log(2, `Progress of ${held.row.id} not recorded: ${messageOf(error)}`);
     });
+    // Like taskStarted and taskFinished, where the task runs: in this process, not the enqueuer's.
+    if (held.task !== null && taskEvents.has("taskProgress")) {
+      const state = this.#backend.stateOf(held.row, held.task);
+      state.progress = progress;
+      taskEvents.emit("taskProgress", new TaskResult(state));
+    }
   }
 
   #onFinish(job: PoolJob, outcome: Outcome, _at: number): void {
