@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { currentExecutor } from "../db/transaction.ts";
 import { openStore } from "../db/open-store.ts";
 import type { NewTaskRow, TaskRow, TaskStore } from "../db/store.ts";
+import { currentExecutor } from "../db/transaction.ts";
 import { BackendClosed, InvalidTask, PayloadTooLarge } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
@@ -10,6 +10,7 @@ import type { AnyTask } from "../task.ts";
 import { loadTask, splitModulePath } from "../task-loader.ts";
 import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
 import { type DatabaseOptions, readDatabaseOptions } from "./database-options.ts";
+import { SignalWatch } from "./signal-watch.ts";
 
 /**
  * Keeps every result as a row in a database (SQLite, embedded; or PostgreSQL, for several machines)
@@ -36,6 +37,12 @@ export class DatabaseBackend extends BaseTaskBackend {
   #closed = false;
   /** Tasks loaded from rows' module paths, by path: getResult in another process needs them. */
   readonly #tasks = new Map<string, Promise<AnyTask>>();
+  /**
+   * One listener per `using({ signal })` signal. The result finishes in a worker process, so nothing
+   * here learns when to let go: a result stays watched until its signal aborts or the backend closes
+   * (cancelling a finished row is a no-op).
+   */
+  readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason).catch(() => {}));
 
   constructor(params: BackendParams) {
     super(params);
@@ -50,17 +57,15 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
-    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(
-      async (store) => {
-        try {
-          await store.migrate();
-          return store;
-        } catch (error) {
-          await store.close();
-          throw error;
-        }
-      },
-    );
+    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(async (store) => {
+      try {
+        await store.migrate();
+        return store;
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    });
     // A failed open is not cached: the file may be fixed, the server may come back.
     this.#store.catch(() => {
       this.#store = null;
@@ -91,12 +96,15 @@ export class DatabaseBackend extends BaseTaskBackend {
       maxAttempts: task.maxAttempts,
       backoffMs: await this.#storableBackoff(task),
       timeoutMs: task.timeoutMs,
+      // Already aborted: stored FAILED in the same statement, or a worker could claim it first.
+      cancelled: task.signal?.aborted ? cancellationError(task.signal.reason) : null,
     };
     const store = await this.store();
     const stored = await store.enqueue(row, currentExecutor());
     const state = this.stateOf(stored, task);
     recordEnqueued(state);
-    this.#watchSignal(task, state);
+    const signal = task.signal;
+    if (signal !== null && !signal.aborted) this.#signals.watch(signal, state);
     return new TaskResult(state);
   }
 
@@ -139,7 +147,11 @@ export class DatabaseBackend extends BaseTaskBackend {
     this.#closed = true;
     const store = this.#store;
     this.#store = null;
-    if (store !== null) await store.then((s) => s.close(), () => {});
+    if (store !== null)
+      await store.then(
+        (s) => s.close(),
+        () => {},
+      );
   }
 
   /**
@@ -205,14 +217,5 @@ export class DatabaseBackend extends BaseTaskBackend {
       `backoff: a function given with using() cannot be stored by backend '${this.alias}' (database) for ` +
         `${task.modulePath}; set it in the task's definition, or pass milliseconds.`,
     );
-  }
-
-  /** A `using({ signal })` that aborts cancels the result, as on the other backends. */
-  #watchSignal(task: AnyTask, state: ResultState): void {
-    const signal = task.signal;
-    if (signal === null) return;
-    const cancel = () => void this.cancelState(state, signal.reason).catch(() => {});
-    if (signal.aborted) cancel();
-    else signal.addEventListener("abort", cancel, { once: true });
   }
 }

@@ -261,33 +261,40 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   );
 
   // The database worker loads the task in its own (parent) process, where this module loads.
-  it.skipIf(isDatabase)("fails tasks whose module cannot be imported in the worker, naming the module, without a fork storm", async () => {
-    use({ maxWorkers: 2 });
-    const results = await Promise.all(Array.from({ length: 6 }, () => unloadable.enqueue()));
-    await Promise.all(results.map((r) => r.wait({ timeoutMs: 20_000 })));
-    for (const r of results) {
-      expect(r.status).toBe("FAILED");
-      expect(r.errors[0]!.exceptionClassPath).toBe("TaskModuleError");
-      expect(r.errors[0]!.message).toContain("loads-only-in-parent.ts");
-      expect(r.errors[0]!.message).toContain("refuses to load in a worker");
-    }
-    expect(backend().workerInfo().length).toBeLessThanOrEqual(2);
-    expect((await (await add.enqueue(3, 4)).wait({ timeoutMs: 20_000 })).returnValue).toBe(7);
-  });
+  it.skipIf(isDatabase)(
+    "fails tasks whose module cannot be imported in the worker, naming the module, without a fork storm",
+    async () => {
+      use({ maxWorkers: 2 });
+      const results = await Promise.all(Array.from({ length: 6 }, () => unloadable.enqueue()));
+      await Promise.all(results.map((r) => r.wait({ timeoutMs: 20_000 })));
+      for (const r of results) {
+        expect(r.status).toBe("FAILED");
+        expect(r.errors[0]!.exceptionClassPath).toBe("TaskModuleError");
+        expect(r.errors[0]!.message).toContain("loads-only-in-parent.ts");
+        expect(r.errors[0]!.message).toContain("refuses to load in a worker");
+      }
+      expect(backend().workerInfo().length).toBeLessThanOrEqual(2);
+      expect((await (await add.enqueue(3, 4)).wait({ timeoutMs: 20_000 })).returnValue).toBe(7);
+    },
+  );
 
   // Rows stay until `tasklane prune` (test/db covers it); maxResults is an in-memory bound.
-  it.skipIf(isDatabase)("keeps finished results up to maxResults, and every held result still resolves (100k tasks)", async () => {
-    use({ maxWorkers: 2, maxResults: 1000 });
-    const count = 100_000;
-    const results: Promise<TaskResult<null>>[] = [];
-    for (let i = 0; i < count; i++) results.push(noop.enqueue());
-    const held = await Promise.all(results);
-    const finished = await Promise.all(held.map((r) => r.wait()));
-    expect(finished.every((r) => r.status === "SUCCESSFUL" && r.returnValue === null)).toBe(true);
-    await expect(noop.getResult(held[0]!.id)).rejects.toBeInstanceOf(TaskResultDoesNotExist);
-    expect((await noop.getResult(held[count - 1]!.id)).status).toBe("SUCCESSFUL");
-    expect(backend().pending).toBe(0);
-  }, 120_000);
+  it.skipIf(isDatabase)(
+    "keeps finished results up to maxResults, and every held result still resolves (100k tasks)",
+    async () => {
+      use({ maxWorkers: 2, maxResults: 1000 });
+      const count = 100_000;
+      const results: Promise<TaskResult<null>>[] = [];
+      for (let i = 0; i < count; i++) results.push(noop.enqueue());
+      const held = await Promise.all(results);
+      const finished = await Promise.all(held.map((r) => r.wait()));
+      expect(finished.every((r) => r.status === "SUCCESSFUL" && r.returnValue === null)).toBe(true);
+      await expect(noop.getResult(held[0]!.id)).rejects.toBeInstanceOf(TaskResultDoesNotExist);
+      expect((await noop.getResult(held[count - 1]!.id)).status).toBe("SUCCESSFUL");
+      expect(backend().pending).toBe(0);
+    },
+    120_000,
+  );
 
   // The worker process owns the children, not the backend: test/db/worker.test.ts drains it.
   it.skipIf(isDatabase)("close() lets running work finish, then leaves no worker behind", async () => {
