@@ -5,7 +5,9 @@ import { parseDatabaseUrl } from "./url.ts";
 /** Options of a store, whatever its dialect (each dialect ignores what it has no use for). */
 export interface StoreOptions {
   /**
-   * SQLite: how long a statement waits for another process's write lock before failing.
+   * SQLite: how long an operation waits in all for another process's write lock before it fails
+   * with TaskStoreError (SQLITE_BUSY). Only the first 100 ms block the event loop; the rest are
+   * jittered retries.
    * @defaultValue 5000
    */
   readonly busyTimeoutMs?: number;
