@@ -113,6 +113,7 @@ function partialResults(): BenchResults {
         childRssAfter: [52e6, 53e6],
       },
     ],
+    database: null,
     targets: [],
     timings: [],
     leftoverChildren: [],
