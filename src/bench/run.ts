@@ -3,6 +3,7 @@ import { makeContender } from "./contenders/make.ts";
 import { type Pinger, ProcessPinger, ThreadPinger } from "./contenders/raw.ts";
 import { describeMachine } from "./machine.ts";
 import { calibrateFib, measureCpu, measureInline } from "./measure/cpu.ts";
+import { DatabaseBench, databaseUnavailable } from "./measure/database.ts";
 import { measureEnqueue } from "./measure/enqueue.ts";
 import { contenderLatency, rawLatency } from "./measure/latency.ts";
 import { childRss, measureMemory } from "./measure/memory.ts";
@@ -13,13 +14,13 @@ import { childPids } from "./process-info.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { median } from "./stats.ts";
 import { evaluateTargets } from "./targets.ts";
-import type { BackendName, BenchOptions, BenchResults } from "./types.ts";
+import type { BenchOptions, BenchResults, DatabaseSection, PoolBackendName } from "./types.ts";
 
 type Section = "throughput" | "latency" | "payload" | "cpu" | "enqueue" | "memory";
 
 /** One contender at one worker count, and the sections it takes part in. */
 interface PlanEntry {
-  backend: BackendName;
+  backend: PoolBackendName;
   workers: number;
   sections: Section[];
 }
@@ -33,6 +34,7 @@ export function buildPlan(options: BenchOptions): PlanEntry[] {
   const plan: PlanEntry[] = [];
   const maxWorkers = Math.max(...options.workers);
   for (const backend of options.backends) {
+    if (backend === "database") continue; // its own section, see runDatabase()
     if (backend === "immediate") {
       plan.push({ backend, workers: 1, sections: ["throughput", "latency", "payload", "cpu", "enqueue", "memory"] });
       continue;
@@ -60,7 +62,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   checkBenchFiles();
   const t0 = performance.now();
   const plan = buildPlan(options);
-  const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0);
+  const withDatabase = options.backends.includes("database");
+  const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0) + (withDatabase ? 2 : 0);
   const progress = createProgress(steps, options.progress);
   const results: BenchResults = {
     schema: 2,
@@ -77,12 +80,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     cpu: null,
     payload: [],
     memory: [],
+    database: null,
     targets: [],
     timings: [],
     leftoverChildren: [],
   };
 
-  let open: Contender | Pinger | null = null;
+  let open: Contender | Pinger | DatabaseBench | null = null;
   const onSigint = () => {
     progress.stop();
     process.stderr.write("\ntasklane bench: interrupted, closing the pool\n");
@@ -141,6 +145,24 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       } finally {
         open = null;
         await c.close();
+      }
+    }
+    if (withDatabase) {
+      const skipped = databaseUnavailable();
+      if (skipped !== null) {
+        results.database = skippedDatabase(skipped);
+      } else {
+        const db = new DatabaseBench(options, calibration.n);
+        open = db;
+        progress.label("database: --concurrency 1");
+        const started = performance.now();
+        try {
+          results.database = await db.run((label) => progress.step(label));
+        } finally {
+          open = null;
+          await db.close();
+        }
+        results.timings.push({ step: "database", seconds: secondsSince(started) });
       }
     }
   } finally {
@@ -208,7 +230,7 @@ function secondsSince(start: number): number {
  * fd 3, the thread pools (tasklane's, piscina, tinypool's threads) post messages. tinypool's
  * child_process runtime uses Node's IPC channel, which has no floor here.
  */
-function floorFor(backend: BackendName): (() => Pinger) | null {
+function floorFor(backend: PoolBackendName): (() => Pinger) | null {
   if (backend === "process-pool") return () => new ProcessPinger();
   if (backend === "thread-pool" || backend === "piscina" || backend === "tinypool-threads") {
     return () => new ThreadPinger();
@@ -227,4 +249,18 @@ async function latencyWithFloor(c: Contender, options: BenchOptions) {
   } finally {
     await floor.close();
   }
+}
+
+function skippedDatabase(why: string): DatabaseSection {
+  return {
+    skipped: why,
+    workers: 2,
+    intervalMs: 0,
+    tasks: 0,
+    perSecond: [],
+    floorPerSecond: [],
+    latency: [],
+    enqueue: [],
+    cpu: null,
+  };
 }

@@ -1,5 +1,15 @@
-import { enqueueMedianOf, findRow, floorP50Of, heapDelta, latencyP50Of, speedupOf, throughputOf } from "./derive.ts";
-import { ratio } from "./stats.ts";
+import {
+  databaseSpeedup,
+  databaseThroughput,
+  enqueueMedianOf,
+  findRow,
+  floorP50Of,
+  heapDelta,
+  latencyP50Of,
+  speedupOf,
+  throughputOf,
+} from "./derive.ts";
+import { median, ratio } from "./stats.ts";
 import type { BenchResults, TargetResult } from "./types.ts";
 
 /** The goals are stated at 2 workers. */
@@ -84,7 +94,36 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       ),
     );
   }
+  out.push(...databaseTargets(results));
   return out;
+}
+
+/** The database backend's goals: a no-op flood end to end, and CPU scaling of one worker process. */
+function databaseTargets(results: BenchResults): TargetResult[] {
+  const db = results.database;
+  const why = db === null ? "not measured (database not in --backends)" : (db.skipped ?? "not measured");
+  const perSecond = databaseThroughput(db);
+  const floor = db === null ? Number.NaN : median(db.floorPerSecond);
+  const speedup = databaseSpeedup(db, TARGET_WORKERS);
+  const quick = results.options.quick ? ", --quick" : "";
+  return [
+    target(
+      `database (SQLite): no-op tasks end to end >= 5000/s through one tasklane worker --concurrency ${TARGET_WORKERS}`,
+      perSecond,
+      ">= 5000 tasks/s",
+      perSecond >= 5000,
+      `flood of ${db?.tasks ?? "?"} tasks, enqueue all then wait for all; floor (store claim+settle loop) ${Math.round(floor)} tasks/s${quick}`,
+      why,
+    ),
+    target(
+      `database (SQLite): CPU tasks, tasklane worker --concurrency ${TARGET_WORKERS} >= 1.8x faster than --concurrency 1`,
+      speedup,
+      ">= 1.8x",
+      speedup >= 1.8,
+      `${db?.cpu?.tasks ?? "?"} tasks of fib(${db?.cpu?.fibN ?? "?"}), wall time at 1 over at ${TARGET_WORKERS}${quick}`,
+      why,
+    ),
+  ];
 }
 
 function target(

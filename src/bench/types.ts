@@ -11,7 +11,11 @@ export const BACKENDS = [
   "tinypool-threads",
   "tinypool-process",
   "piscina",
+  "database",
 ] as const;
+
+/** The contenders that run the shared sections (throughput, latency, CPU, …); `database` has its own. */
+export type PoolBackendName = Exclude<BackendName, "database">;
 
 /** One contender: a tasklane backend or a peer library used directly. */
 export type BackendName = (typeof BACKENDS)[number];
@@ -158,6 +162,30 @@ export interface MemoryRow extends RowKey {
   childRssAfter: number[];
 }
 
+/**
+ * The `database` backend (SQLite) end to end: this process enqueues, `tasklane worker` processes run.
+ * `skipped` says why nothing else is filled in (better-sqlite3 missing).
+ */
+export interface DatabaseSection {
+  skipped: string | null;
+  /** `--concurrency` of the worker the flood, latency and enqueue runs go through. */
+  workers: number;
+  /** The worker's `--interval` (ms). */
+  intervalMs: number;
+  /** No-op tasks per flood. */
+  tasks: number;
+  /** Flood: enqueue all, wait until all are finished; tasks/s per counted run. */
+  perSecond: number[];
+  /** The floor: a bare claim+settle loop through the store on a file like it, per counted run. */
+  floorPerSecond: number[];
+  /** Enqueue → finished, one at a time (`enqueue()` then `wait()`), µs, per counted run. */
+  latency: number[][];
+  /** `await enqueue()` per call, per counted run. */
+  enqueue: CallQuantiles[];
+  /** The same CPU batch at each --concurrency: wall ms per counted run. */
+  cpu: { tasks: number; fibN: number; rows: { workers: number; wallMs: number[] }[] } | null;
+}
+
 /** One of tasklane's performance goals, evaluated on this run. */
 export interface TargetResult {
   name: string;
@@ -184,6 +212,8 @@ export interface BenchResults {
   cpu: CpuSection | null;
   payload: PayloadRow[];
   memory: MemoryRow[];
+  /** Null when `database` was not among the backends. */
+  database: DatabaseSection | null;
   targets: TargetResult[];
   /** Seconds each step took (start-up of a contender, each section), to see where a run's time goes. */
   timings: { step: string; seconds: number }[];

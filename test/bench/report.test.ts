@@ -113,6 +113,7 @@ function partialResults(): BenchResults {
         childRssAfter: [52e6, 53e6],
       },
     ],
+    database: null,
     targets: [],
     timings: [],
     leftoverChildren: [],
@@ -132,6 +133,58 @@ describe("report", () => {
     expect(byName("process-pool: 200 CPU")?.met).toBe(true);
     expect(byName("thread-pool: 200 CPU")?.met).toBeNull();
     expect(byName("process-pool: a million")?.met).toBe(true);
+  });
+
+  it("says why the database section was skipped, and marks its goals n/a with that reason", () => {
+    const results = partialResults();
+    results.options = { ...results.options, backends: [...results.options.backends, "database"] };
+    results.database = {
+      skipped: "skipped: better-sqlite3 not installed",
+      workers: 2,
+      intervalMs: 0,
+      tasks: 0,
+      perSecond: [],
+      floorPerSecond: [],
+      latency: [],
+      enqueue: [],
+      cpu: null,
+    };
+    results.targets = evaluateTargets(results);
+    const text = renderReport(results);
+    expect(text).toContain("== database (SQLite)");
+    expect(text).toMatch(/all +skipped: better-sqlite3 not installed/);
+    const db = results.targets.filter((t) => t.name.startsWith("database"));
+    expect(db).toHaveLength(2);
+    for (const t of db) expect(t).toMatchObject({ met: null, detail: "skipped: better-sqlite3 not installed" });
+  });
+
+  it("computes the database goals from its samples", () => {
+    const results = partialResults();
+    results.database = {
+      skipped: null,
+      workers: 2,
+      intervalMs: 5,
+      tasks: 1000,
+      perSecond: [6000, 7000, 8000],
+      floorPerSecond: [12000],
+      latency: [[900, 1000, 1100]],
+      enqueue: [{ calls: 3, p50Us: 40, p90Us: 50, p99Us: 60, maxUs: 70 }],
+      cpu: {
+        tasks: 20,
+        fibN: 28,
+        rows: [
+          { workers: 1, wallMs: [140] },
+          { workers: 2, wallMs: [100] },
+        ],
+      },
+    };
+    results.targets = evaluateTargets(results);
+    const byName = (part: string) => results.targets.find((t) => t.name.includes(part));
+    expect(byName("no-op tasks end to end >= 5000/s")).toMatchObject({ met: true, measured: 7000 });
+    expect(byName("--concurrency 2 >= 1.8x")).toMatchObject({ met: false, measured: 1.4 });
+    const text = renderReport(results);
+    expect(text).toMatch(/^database \(worker ×2\) +7,000 +1000/m);
+    expect(text).toMatch(/met +database \(SQLite\): no-op tasks end to end/);
   });
 
   it("renders every table without crashing on missing rows", () => {

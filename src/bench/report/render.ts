@@ -1,4 +1,5 @@
 import type { BenchResults } from "../types.ts";
+import { databaseTable } from "./database.ts";
 import { fmtMb } from "./format.ts";
 import { cpuTable, enqueueTable, latencyTable, memoryTable, payloadTable, throughputTable } from "./sections.ts";
 import { goalsTable, summaryTable, verdict } from "./summary.ts";
@@ -27,6 +28,7 @@ export function renderReport(results: BenchResults): string {
     enqueueTable(results),
     payloadTable(results),
     memoryTable(results),
+    databaseTable(results),
     goalsTable(results),
   ];
   const said = verdict(results);

@@ -1,4 +1,13 @@
-import { enqueueMedianOf, findRow, floorP50Of, latencyP50Of, speedupOf, throughputOf } from "../derive.ts";
+import {
+  databaseLatency,
+  databaseThroughput,
+  enqueueMedianOf,
+  findRow,
+  floorP50Of,
+  latencyP50Of,
+  speedupOf,
+  throughputOf,
+} from "../derive.ts";
 import { median } from "../stats.ts";
 import { TARGET_WORKERS } from "../targets.ts";
 import type { BackendName, BenchResults, RowKey } from "../types.ts";
@@ -35,7 +44,22 @@ export function summaryTable(results: BenchResults): Table {
     fmtInt(payloadOf(results, backend, workers)),
     fmtNum(enqueueMedianOf(results, backend, workers)),
   ];
-  const rows = results.options.backends.map((b) => row(b === "immediate" ? "immediate (inline)" : b, b, w));
+  const rows = results.options.backends
+    .filter((b) => b !== "database")
+    .map((b) => row(b === "immediate" ? "immediate (inline)" : b, b, w));
+  const db = results.database;
+  if (db !== null && db.skipped === null) {
+    const enqueueUs = median(db.enqueue.map((q) => q.p50Us));
+    const p50 = databaseLatency(db).p50.median;
+    rows.push([
+      `database (worker ×${db.workers})`,
+      fmtInt(databaseThroughput(db)),
+      fmtNum(p50),
+      "",
+      "",
+      fmtNum(enqueueUs),
+    ]);
+  }
   const floors = [
     ["raw-process", "process-pool"],
     ["raw-thread", "thread-pool"],
@@ -52,7 +76,14 @@ export function summaryTable(results: BenchResults): Table {
     headers: ["backend", "no-op tasks/s", "latency p50 us", "CPU speedup", `${kb} KB tasks/s`, "enqueue us"],
     rows,
     leftColumns: 1,
-    notes: ["CPU speedup: a batch of CPU-bound tasks against the same batch run inline; raw-*: a bare echo, the floor"],
+    notes: [
+      "CPU speedup: a batch of CPU-bound tasks against the same batch run inline; raw-*: a bare echo, the floor",
+      ...(db !== null && db.skipped === null
+        ? [
+            "database: SQLite, a tasklane worker in another process; enqueue us is awaited (the insert); see its own table",
+          ]
+        : []),
+    ],
   };
 }
 
