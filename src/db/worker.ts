@@ -53,7 +53,22 @@ interface Held {
   lost: boolean;
   /** The last progress sent, to skip repeats. */
   progressAt: number;
+  /** When its child started it (the pool's clock), or -1. */
+  startedAt: number;
 }
+
+/**
+ * Claiming ahead: a lane whose tasks are short claims, beyond one row per free child, what its
+ * children would get through in about this many ms at their measured pace, so that they never wait
+ * for a claim round trip between two short tasks. A lane of long tasks (or one not yet measured)
+ * claims only for its free children: a row is never held back from another worker for longer
+ * than this.
+ */
+const CLAIM_AHEAD_MS = 5;
+/** At most this many rows ahead per child, however short the tasks. */
+const MAX_AHEAD_PER_CHILD = 32;
+/** Weight of the newest run time in a lane's moving average. */
+const EWMA_WEIGHT = 0.2;
 
 /** The longest the worker sleeps between lease renewals (and cancel checks). */
 const MAX_RENEW_EVERY_MS = 1000;
@@ -76,6 +91,8 @@ export class DatabaseWorker {
   readonly #lanes: Map<string, { queues: readonly string[] | "*"; exclude: readonly string[]; max: number }>;
   readonly #held = new Map<number, Held>();
   readonly #heldPerLane = new Map<string, number>();
+  /** Each lane's moving average run time in ms (NaN until a task of it ran). */
+  readonly #runMs = new Map<string, number>();
   #nextKey = 1;
   #claimed = 0;
   #pendingSettle: { key: number; settlement: Settlement; outcome: Outcome }[] = [];
@@ -191,7 +208,7 @@ export class DatabaseWorker {
       let drained = true;
       for (const [lane, filter] of this.#lanes) {
         if (this.#stopping) return;
-        const free = filter.max - (this.#heldPerLane.get(lane) ?? 0);
+        const free = filter.max + this.#ahead(lane, filter.max) - (this.#heldPerLane.get(lane) ?? 0);
         const limit = Math.min(free, this.#remaining());
         if (limit <= 0) {
           if (free <= 0) drained = false;
@@ -220,6 +237,14 @@ export class DatabaseWorker {
 
   #drained = false;
 
+  /** How many rows the lane may hold beyond one per child (see CLAIM_AHEAD_MS). */
+  #ahead(lane: string, children: number): number {
+    const runMs = this.#runMs.get(lane);
+    if (runMs === undefined || Number.isNaN(runMs)) return 0;
+    const perChild = Math.min(MAX_AHEAD_PER_CHILD, Math.floor(CLAIM_AHEAD_MS / Math.max(runMs, 0.01)));
+    return perChild * children;
+  }
+
   #remaining(): number {
     const max = this.#options.maxTasks;
     return max === null ? Number.POSITIVE_INFINITY : max - this.#claimed;
@@ -236,7 +261,7 @@ export class DatabaseWorker {
       loadError = toTaskError(error);
     }
     const key = this.#nextKey++;
-    const held: Held = { claim, row, lane, task, lost: false, progressAt: 0 };
+    const held: Held = { claim, row, lane, task, lost: false, progressAt: 0, startedAt: -1 };
     this.#held.set(key, held);
     this.#heldPerLane.set(lane, (this.#heldPerLane.get(lane) ?? 0) + 1);
     this.#log(2, `Task id=${row.id} path=${row.taskPath} state=RUNNING`);
@@ -277,7 +302,9 @@ export class DatabaseWorker {
 
   #onStart(key: number, _childId: string, at: number): void {
     const held = this.#held.get(key);
-    if (held === undefined || held.task === null || !taskEvents.has("taskStarted")) return;
+    if (held === undefined) return;
+    held.startedAt = at;
+    if (held.task === null || !taskEvents.has("taskStarted")) return;
     const state = this.#backend.stateOf(held.row, held.task);
     state.startedAt ??= at;
     taskEvents.emit("taskStarted", new TaskResult(state));
@@ -297,9 +324,14 @@ export class DatabaseWorker {
     }
   }
 
-  #onFinish(job: PoolJob, outcome: Outcome, _at: number): void {
+  #onFinish(job: PoolJob, outcome: Outcome, at: number): void {
     const held = this.#held.get(job.key);
     if (held === undefined) return;
+    if (held.startedAt >= 0) {
+      const ran = Math.max(0, at - held.startedAt);
+      const before = this.#runMs.get(held.lane);
+      this.#runMs.set(held.lane, before === undefined ? ran : before + EWMA_WEIGHT * (ran - before));
+    }
     if (held.lost) {
       this.#release(job.key, held);
       return;
