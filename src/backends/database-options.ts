@@ -2,8 +2,8 @@ import { availableParallelism } from "node:os";
 import { InvalidTaskBackend } from "../errors.ts";
 import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
 import {
-  lanesAndRecycle,
   laneOptions,
+  lanesAndRecycle,
   nonNegativeInteger,
   optionalPositive,
   optionalTimerMs,

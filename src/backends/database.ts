@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { currentExecutor } from "../db/transaction.ts";
 import { openStore } from "../db/open-store.ts";
 import type { NewTaskRow, TaskRow, TaskStore } from "../db/store.ts";
+import { currentExecutor } from "../db/transaction.ts";
 import { BackendClosed, InvalidTask, PayloadTooLarge } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
@@ -50,17 +50,15 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
-    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(
-      async (store) => {
-        try {
-          await store.migrate();
-          return store;
-        } catch (error) {
-          await store.close();
-          throw error;
-        }
-      },
-    );
+    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(async (store) => {
+      try {
+        await store.migrate();
+        return store;
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    });
     // A failed open is not cached: the file may be fixed, the server may come back.
     this.#store.catch(() => {
       this.#store = null;
@@ -139,7 +137,11 @@ export class DatabaseBackend extends BaseTaskBackend {
     this.#closed = true;
     const store = this.#store;
     this.#store = null;
-    if (store !== null) await store.then((s) => s.close(), () => {});
+    if (store !== null)
+      await store.then(
+        (s) => s.close(),
+        () => {},
+      );
   }
 
   /**

@@ -106,7 +106,11 @@ export interface WorkerSettings {
  * from checked options; used by the pool backends and by the database backend's worker. A lane
  * admits its own queue, so nothing here is checked against the alias's `queues` list.
  */
-export function lanesAndRecycle(read: WorkerSettings): { laneOf: ReadonlyMap<string, string>; lanes: LaneOptions; recycle: RecycleOptions | null } {
+export function lanesAndRecycle(read: WorkerSettings): {
+  laneOf: ReadonlyMap<string, string>;
+  lanes: LaneOptions;
+  recycle: RecycleOptions | null;
+} {
   const laneOf = new Map<string, string>();
   const lanes: LaneOptions = { [SHARED_LANE]: { maxWorkers: read.maxWorkers } };
   for (const [queue, lane] of Object.entries(read.queues)) {

@@ -13,7 +13,10 @@ export function databaseBackend(alias: string, loaded: LoadedConfig | null): Dat
   try {
     backend = getBackend(alias);
   } catch (error) {
-    const from = loaded === null ? " (no config file found: the default configuration has only 'default', a process pool)" : ` (config ${loaded.file})`;
+    const from =
+      loaded === null
+        ? " (no config file found: the default configuration has only 'default', a process pool)"
+        : ` (config ${loaded.file})`;
     throw new CliError(`--backend: ${(error as Error).message}${from}`, undefined, { cause: error });
   }
   if (!(backend instanceof DatabaseBackend)) {

@@ -10,9 +10,7 @@ export function addMigrateCommand(program: Command, io: CliIo, exit: { code: num
   program
     .command("migrate")
     .summary("create or update a database backend's tables")
-    .description(
-      "Bring the database backend's schema up to date (also done automatically on first use, under a lock).",
-    )
+    .description("Bring the database backend's schema up to date (also done automatically on first use, under a lock).")
     .option("--config <file>", "config file (default: tasklane.config.{ts,mjs,js,json} in the working directory)")
     .option("--backend <alias>", "the database backend's alias", "default")
     .action(async (options: { config?: string; backend: string }) => {

@@ -47,7 +47,10 @@ export function addWorkerCommand(program: Command, io: CliIo, exit: { code: numb
     .option("--backend <alias>", "the database backend's alias", "default")
     .option("--queue-name <names>", "queues to run: a name, a comma list, or * for all", "default")
     .option("--exclude-queues <names>", "with --queue-name '*': queues not to run (comma list)")
-    .option("--concurrency <n>", `child workers of the shared lane (default: the backend's maxWorkers, else ${availableParallelism()})`)
+    .option(
+      "--concurrency <n>",
+      `child workers of the shared lane (default: the backend's maxWorkers, else ${availableParallelism()})`,
+    )
     .option("--interval <seconds>", "how often an idle worker looks for tasks", "1")
     .option("--batch", "run the tasks that are ready, then exit")
     .option("--max-tasks <n>", "exit after running this many tasks")

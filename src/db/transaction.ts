@@ -24,7 +24,9 @@ const storage: AsyncLocalStorage<SqlExecutor> = holder[key];
  */
 export function withTransaction<T>(executor: SqlExecutor, fn: () => T): T {
   if (typeof executor?.query !== "function") {
-    throw new TypeError("withTransaction(executor, fn): executor must have a query(text, values) method (a pg Client).");
+    throw new TypeError(
+      "withTransaction(executor, fn): executor must have a query(text, values) method (a pg Client).",
+    );
   }
   return storage.run(executor, fn);
 }

@@ -1,5 +1,5 @@
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { DatabaseBackend } from "../backends/database.ts";
 import { SHARED_LANE } from "../backends/pool-options.ts";
 import { defaultBackoff, retryDelay } from "../backoff.ts";
@@ -14,7 +14,7 @@ import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { splitModulePath } from "../task-loader.ts";
-import type { Claim, Settlement, TaskRow, TaskStore } from "./store.ts";
+import type { Claim, Expired, RenewResult, Settlement, TaskRow, TaskStore } from "./store.ts";
 
 /** Options of a `DatabaseWorker` (what `tasklane worker` parses from its command line). */
 export interface DatabaseWorkerOptions {
@@ -138,7 +138,10 @@ export class DatabaseWorker {
     const ended = new Promise<WorkerEnd>((resolve) => {
       this.#end = resolve;
     });
-    this.#log(1, `Worker ${this.#options.workerId} started: queues ${this.#describeQueues()}, ${this.#describeLanes()}`);
+    this.#log(
+      1,
+      `Worker ${this.#options.workerId} started: queues ${this.#describeQueues()}, ${this.#describeLanes()}`,
+    );
     this.#unsubscribe = this.#store.onReady(() => this.#claimSoon());
     this.#schedulePoll();
     this.#scheduleRenew();
@@ -153,7 +156,10 @@ export class DatabaseWorker {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#log(1, `Worker ${this.#options.workerId} stopping: claiming nothing more; ${this.#held.size} running task(s) may finish.`);
+    this.#log(
+      1,
+      `Worker ${this.#options.workerId} stopping: claiming nothing more; ${this.#held.size} running task(s) may finish.`,
+    );
     this.#maybeEnd();
   }
 
@@ -335,7 +341,10 @@ export class DatabaseWorker {
       // The database is unreachable: keep the claims and try again (their leases are still renewed;
       // should they run out meanwhile, the fenced write is refused and the reaper's record stands).
       this.#settleRetryMs = Math.min(5000, Math.max(100, this.#settleRetryMs * 2));
-      this.#log(1, `Could not record ${batch.length} outcome(s): ${messageOf(error)}; retrying in ${this.#settleRetryMs} ms.`);
+      this.#log(
+        1,
+        `Could not record ${batch.length} outcome(s): ${messageOf(error)}; retrying in ${this.#settleRetryMs} ms.`,
+      );
       this.#pendingSettle.unshift(...batch);
       this.#settleScheduled = true;
       setTimeout(() => void this.#flushSettlements(), this.#settleRetryMs);
@@ -352,7 +361,9 @@ export class DatabaseWorker {
       const status = settlement.kind === "succeeded" ? "SUCCESSFUL" : settlement.kind === "failed" ? "FAILED" : "READY";
       this.#log(2, `Task id=${held.row.id} path=${held.row.taskPath} state=${status}`);
       if (!outcome.ok && settlement.kind === "failed") {
-        activeLogger()?.error(`Task id=${held.row.id} path=${held.row.taskPath} state=FAILED\n${outcome.error.traceback}`);
+        activeLogger()?.error(
+          `Task id=${held.row.id} path=${held.row.taskPath} state=FAILED\n${outcome.error.traceback}`,
+        );
       }
       if (settlement.kind !== "retry" && held.task !== null && taskEvents.has("taskFinished")) {
         const state = this.#backend.stateOf(held.row, held.task);
@@ -379,7 +390,7 @@ export class DatabaseWorker {
     const now = Date.now();
     if (now < this.#nextReapAt) return;
     this.#nextReapAt = now + Math.max(10, Math.floor(this.#backend.leaseMs / 2));
-    let expired;
+    let expired: Expired[];
     try {
       expired = await this.#store.reapExpired(this.#options.workerId, this.#backend.leaseMs, REAP_LIMIT);
     } catch (error) {
@@ -404,7 +415,11 @@ export class DatabaseWorker {
         // The definition's backoff is unknown here; a fixed one from the row, or the default, applies.
       }
       const delay = retryDelay(
-        { maxAttempts: row.maxAttempts, backoff: row.backoffMs ?? task?.backoff ?? defaultBackoff, modulePath: row.taskPath },
+        {
+          maxAttempts: row.maxAttempts,
+          backoff: row.backoffMs ?? task?.backoff ?? defaultBackoff,
+          modulePath: row.taskPath,
+        },
         error,
         attempt,
       );
@@ -413,7 +428,10 @@ export class DatabaseWorker {
           ? { id: row.id, token: claim.token, kind: "failed", error }
           : { id: row.id, token: claim.token, kind: "retry", error, delayMs: delay },
       );
-      this.#log(1, `Task id=${row.id}: attempt ${attempt} lost by worker '${lostWorker}'; ${delay === null ? "FAILED" : "retrying"}.`);
+      this.#log(
+        1,
+        `Task id=${row.id}: attempt ${attempt} lost by worker '${lostWorker}'; ${delay === null ? "FAILED" : "retrying"}.`,
+      );
     }
     try {
       await this.#store.settle(settlements);
@@ -426,7 +444,7 @@ export class DatabaseWorker {
   async #renewLeases(): Promise<void> {
     const held = [...this.#held.entries()].filter(([, h]) => !h.lost);
     if (held.length === 0) return;
-    let result;
+    let result: RenewResult;
     try {
       result = await this.#store.renew(
         this.#options.workerId,
@@ -497,7 +515,9 @@ export class DatabaseWorker {
   }
 
   #describeLanes(): string {
-    return [...this.#lanes].map(([name, l]) => `${name === SHARED_LANE ? "shared" : name} lane ${l.max} worker(s)`).join(", ");
+    return [...this.#lanes]
+      .map(([name, l]) => `${name === SHARED_LANE ? "shared" : name} lane ${l.max} worker(s)`)
+      .join(", ");
   }
 
   #log(level: 1 | 2, line: string): void {

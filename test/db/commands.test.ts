@@ -46,7 +46,12 @@ describe("tasklane worker options", () => {
     await record.enqueue(db.log, "default");
     const run = worker(db, ["--batch", "--queue-name", "*", "--exclude-queues", "reports"]);
     expect((await run.exited).code).toBe(0);
-    expect(db.lines().map((l) => l.split(" ")[0]).sort()).toEqual(["default", "emails"]);
+    expect(
+      db
+        .lines()
+        .map((l) => l.split(" ")[0])
+        .sort(),
+    ).toEqual(["default", "emails"]);
     const only = worker(db, ["--batch", "--queue-name", "reports"]);
     expect((await only.exited).code).toBe(0);
     expect(db.lines().map((l) => l.split(" ")[0])).toContain("reports");

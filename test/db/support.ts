@@ -68,7 +68,9 @@ export function tempDatabase(options: DatabaseOptionsForTest = {}): Database {
     use: () => configure(configObject as Parameters<typeof configure>[0]),
     lines: () => {
       try {
-        return readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+        return readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l !== "");
       } catch {
         return [];
       }
@@ -132,7 +134,10 @@ export function cli(args: readonly string[], cwd: string, deadlineMs = 60_000): 
           if (pattern.test(stderr)) finish(null);
           else if (done) finish(new Error(`the process exited without ${pattern} in its log:\n${stderr}`));
         };
-        const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`no ${pattern} within ${timeoutMs} ms:\n${stderr}`)),
+          timeoutMs,
+        );
         const finish = (error: Error | null) => {
           clearTimeout(timer);
           watchers.delete(check);
@@ -162,7 +167,11 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Polls `condition` (every 20 ms) until it holds; fails with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -126,7 +126,10 @@ describe("tasklane worker", () => {
     const result = await record.enqueue(db.log, "cancelled");
     expect(await result.cancel("not needed")).toBe(true);
     expect(result.status).toBe("FAILED");
-    expect(result.errors[0]).toMatchObject({ exceptionClassPath: "TaskCancelled", message: "Task was cancelled: not needed" });
+    expect(result.errors[0]).toMatchObject({
+      exceptionClassPath: "TaskCancelled",
+      message: "Task was cancelled: not needed",
+    });
     expect((await worker(db, ["--batch"]).exited).code).toBe(0);
     expect(db.lines()).toEqual([]);
     expect(await result.cancel()).toBe(false);
@@ -150,12 +153,20 @@ describe("tasklane worker", () => {
     db.use();
     const results: TaskResult[] = [];
     for (let i = 0; i < 2000; i++) results.push(await record.enqueue(db.log, `t${i}`));
-    const runs = [worker(db, ["--batch", "--concurrency", "2"]), worker(db, ["--batch", "--concurrency", "2"]), worker(db, ["--batch", "--concurrency", "1"])];
+    const runs = [
+      worker(db, ["--batch", "--concurrency", "2"]),
+      worker(db, ["--batch", "--concurrency", "2"]),
+      worker(db, ["--batch", "--concurrency", "1"]),
+    ];
     for (const run of runs) expect((await run.exited).code).toBe(0);
     const lines = db.lines();
     expect(lines).toHaveLength(2000);
     expect(new Set(lines.map((l) => l.split(" ")[1])).size).toBe(2000);
-    const counts = await (await (getBackend() as unknown as { store(): Promise<{ counts(): Promise<{ status: string; count: number }[]> }> }).store()).counts();
+    const counts = await (
+      await (
+        getBackend() as unknown as { store(): Promise<{ counts(): Promise<{ status: string; count: number }[]> }> }
+      ).store()
+    ).counts();
     expect(counts.filter((c) => c.status !== "SUCCESSFUL")).toEqual([]);
   }, 120_000);
 
@@ -207,7 +218,10 @@ describe("tasklane worker", () => {
     await running.refresh();
     expect(running.status).toBe("FAILED");
     expect(running.errors.at(-1)?.message).toMatch(/second SIGTERM/);
-    const pids = db.lines().filter((l) => l.startsWith("start ")).map((l) => Number(l.split(" ")[2]));
+    const pids = db
+      .lines()
+      .filter((l) => l.startsWith("start "))
+      .map((l) => Number(l.split(" ")[2]));
     await until(() => pids.every((pid) => !isAlive(pid)), "the task's child to be gone");
   });
 
