@@ -1,18 +1,20 @@
-// A web server that hands slow work to a separate worker process through a database:
+// A web server that hands slow work to a separate worker process through a SQLite file:
 //   terminal 1:  cd examples/database && node server.mjs 3000
-//   terminal 2:  cd examples/database && npx tasklane worker --queue-name '*'
-//   curl -X POST 'http://127.0.0.1:3000/signup?user=42'   ->  202 {"id":"…","statusUrl":"/status/…"}
-//   curl http://127.0.0.1:3000/status/<id>                ->  {"status":"RUNNING","progress":…}
-// Stop either one and start it again: queued tasks and results are rows in tasklane.db, not memory.
+//   terminal 2:  cd examples/database && node ../../dist/cli/main.js worker --queue-name '*'
+//                (in an app that installed tasklane: npx tasklane worker --queue-name '*')
+//   curl -X POST 'http://127.0.0.1:3000/tasks?user=42'  ->  202 {"id":"…","status":"READY","statusUrl":"/tasks/…"}
+//   curl http://127.0.0.1:3000/tasks/<id>               ->  {"status":"SUCCESSFUL","returnValue":{…},…}
+// Stop either one and start it again: queued tasks and results are rows in ./tasklane.db (relative
+// to the directory each was started in; TASKLANE_DB=sqlite:/abs/path.db points both elsewhere).
 // (Run `npm run build` in the repository first: the example imports the built package.)
 import { createServer } from "node:http";
-import { configure, TaskResultDoesNotExist } from "tasklane";
+import { closeAll, configure, TaskResultDoesNotExist } from "tasklane";
 import config from "./tasklane.config.mjs";
 import { sendWelcomeEmail } from "./tasks.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error("usage: node server.mjs [port]   (0 = any free port)");
+  console.error("usage: node server.mjs [port]   (0 = any free port; PORT works too)");
   process.exit(2);
 }
 configure(config);
@@ -20,27 +22,33 @@ configure(config);
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? "/", "http://localhost");
   try {
-    if (url.pathname === "/signup" && req.method === "POST") {
-      const user = Number(url.searchParams.get("user"));
+    if (url.pathname === "/tasks" && req.method === "POST") {
+      const user = Number(url.searchParams.get("user") || Number.NaN);
       if (!Number.isSafeInteger(user) || user < 1) return send(res, 400, { error: "user must be a whole number >= 1" });
+      // One row in the database; no task runs in this process, so this answers at once.
       const result = await sendWelcomeEmail.using({ queueName: "emails" }).enqueue(user);
-      res.setHeader("Location", `/status/${result.id}`);
-      return send(res, 202, { id: result.id, status: result.status, statusUrl: `/status/${result.id}` });
+      const statusUrl = `/tasks/${result.id}`;
+      res.setHeader("Location", statusUrl);
+      return send(res, 202, { id: result.id, status: result.status, statusUrl });
     }
-    if (url.pathname.startsWith("/status/") && req.method === "GET") {
-      const id = decodeURIComponent(url.pathname.slice("/status/".length));
+    if (url.pathname.startsWith("/tasks/") && req.method === "GET") {
+      const id = decodeURIComponent(url.pathname.slice("/tasks/".length));
+      let result;
       try {
-        const result = await sendWelcomeEmail.getResult(id);
-        const body = { id, status: result.status, progress: result.progress, attempts: result.attempts };
-        if (result.status === "SUCCESSFUL") body.returnValue = result.returnValue;
-        if (result.status === "FAILED") body.error = result.errors.at(-1)?.message ?? "failed";
-        return send(res, 200, body);
+        // Reads the row: works for ids enqueued by an earlier run of this server, or by anyone.
+        result = await sendWelcomeEmail.getResult(id);
       } catch (error) {
         if (error instanceof TaskResultDoesNotExist) return send(res, 404, { error: `No result ${id}` });
         throw error;
       }
+      const body = { id, status: result.status, attempts: result.attempts, progress: result.progress };
+      const workerId = result.workerIds.at(-1);
+      if (workerId !== undefined) body.workerId = workerId;
+      if (result.status === "SUCCESSFUL") body.returnValue = result.returnValue;
+      if (result.status === "FAILED") body.error = result.errors.at(-1)?.message ?? "failed";
+      return send(res, 200, body);
     }
-    send(res, 404, { error: "try POST /signup?user=42 or GET /status/:id" });
+    send(res, 404, { error: "try POST /tasks?user=42 or GET /tasks/:id" });
   } catch (error) {
     send(res, 500, { error: String(error) });
   }
@@ -57,5 +65,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     console.log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    // Closes the database connection; the rows stay for the next start.
+    void closeAll();
   });
 }

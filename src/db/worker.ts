@@ -14,7 +14,7 @@ import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { splitModulePath } from "../task-loader.ts";
-import type { Claim, Settlement, TaskRow, TaskStore } from "./store.ts";
+import type { Claim, Expired, RenewResult, Settlement, TaskRow, TaskStore } from "./store.ts";
 
 /** Options of a `DatabaseWorker` (what `tasklane worker` parses from its command line). */
 export interface DatabaseWorkerOptions {
@@ -428,7 +428,7 @@ export class DatabaseWorker {
     const now = Date.now();
     if (now < this.#nextReapAt) return;
     this.#nextReapAt = now + Math.max(10, Math.floor(this.#backend.leaseMs / 2));
-    let expired;
+    let expired: Expired[];
     try {
       expired = await this.#store.reapExpired(this.#options.workerId, this.#backend.leaseMs, REAP_LIMIT);
     } catch (error) {
@@ -482,7 +482,7 @@ export class DatabaseWorker {
   async #renewLeases(): Promise<void> {
     const held = [...this.#held.entries()].filter(([, h]) => !h.lost);
     if (held.length === 0) return;
-    let result;
+    let result: RenewResult;
     try {
       result = await this.#store.renew(
         this.#options.workerId,
