@@ -17,7 +17,7 @@ export { ProcessPoolBackend } from "./backends/process-pool.ts";
 export { ThreadPoolBackend } from "./backends/thread-pool.ts";
 export { type Backoff, type ExponentialBackoffOptions, exponentialBackoff } from "./backoff.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
-export { currentResultId, type TaskContext } from "./context.ts";
+export { currentResultId, type RunningTaskResult, type TaskContext } from "./context.ts";
 export {
   BackendClosed,
   BackendNotSupported,

@@ -8,7 +8,7 @@ import { type TaskError, toTaskError } from "./task-error.ts";
 
 /*
  * The one door through which backends change a result: each function updates the state, logs the
- * Django-style line and emits the event, in the order semantics.md §4 gives. Snapshots for events
+ * Django-style line and emits the event, in Django's order (README, "Events and logging"). Snapshots for events
  * are only built when someone listens, so an unobserved pool pays nothing for them. The state's
  * arrays are replaced, never changed in place, so snapshots share them instead of copying.
  */

@@ -5,7 +5,7 @@ import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
 import { MAX_TIMER_MS } from "./validation.ts";
 
-/** The four states of a result (semantics.md §4); there are no others. */
+/** The four states of a result (Django's TaskResultStatus; README, "Enqueuing and results"); there are no others. */
 export const TaskResultStatus = {
   /** Enqueued, waiting for a worker (or for its `runAfter` time, or for a retry). */
   READY: "READY",

@@ -6,7 +6,7 @@ export const MIN_PRIORITY = -100;
 export const MAX_PRIORITY = 100;
 
 /**
- * Rule 3 of semantics.md §2. Parameter names are not reliable in JS (minifiers rename them), so
+ * Rule 3 of Django's task validation (README, "Defining tasks"). Parameter names are not reliable in JS (minifiers rename them), so
  * the declared `takesContext` option is trusted and only a missing first parameter is refused.
  */
 export function validateContext(t: AnyTask): void {

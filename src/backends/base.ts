@@ -63,7 +63,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
   }
 
   /**
-   * Checks a task against this backend (semantics.md §2, rules 2–7; rule 1, "exported from its
+   * Checks a task against this backend (Django's `validate_task`, rules 2–7; rule 1, "exported from its
    * module", is checked by `Task.enqueue` because it needs an import).
    * @throws InvalidTask with Django's message for the first rule broken.
    */

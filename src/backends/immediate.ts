@@ -12,9 +12,10 @@ import {
   recordStarted,
   recordSucceeded,
 } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import { makeContext, type Outcome, runTask } from "../run-task.ts";
+import { makeContext, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
 import { MAX_TIMER_MS } from "../validation.ts";

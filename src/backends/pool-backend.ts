@@ -11,11 +11,11 @@ import {
   recordStarted,
   recordSucceeded,
 } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob, WorkerInfo } from "../pool/types.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
 import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";

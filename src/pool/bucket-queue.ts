@@ -1,6 +1,6 @@
 import { Deque } from "./deque.ts";
 
-/** Lowest and highest priority a job may have (semantics.md §1). */
+/** Lowest and highest priority a job may have (Django's range, -100..100). */
 export const MIN_PRIORITY = -100;
 export const MAX_PRIORITY = 100;
 

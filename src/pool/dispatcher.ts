@@ -1,7 +1,7 @@
-import { CLAIM_SLOTS } from "./claims.ts";
+import { CLAIM_SLOTS } from "../wire/claims.ts";
+import { DEFINE, RUN } from "../wire/protocol.ts";
 import { type Lane, MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
 import type { ModuleRefs } from "./module-refs.ts";
-import { DEFINE, RUN } from "./protocol.ts";
 import type { Recall } from "./recall.ts";
 import type { PoolJob } from "./types.ts";
 import type { WorkerSlot } from "./worker-slot.ts";

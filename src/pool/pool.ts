@@ -1,13 +1,6 @@
 import { BackendClosed } from "../errors.ts";
-import type { Outcome } from "../run-task.ts";
+import type { Outcome } from "../outcome.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
-import { DelayedJobs } from "./delayed.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { ImportKills } from "./import-kills.ts";
-import { Lane } from "./lane.ts";
-import { type Cancellation, JobLedger } from "./ledger.ts";
-import { ModuleRefs } from "./module-refs.ts";
 import {
   CANCEL,
   DROPPED,
@@ -21,7 +14,14 @@ import {
   SUCCEEDED,
   WARNING,
   type WorkerFrame,
-} from "./protocol.ts";
+} from "../wire/protocol.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
+import { DelayedJobs } from "./delayed.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { ImportKills } from "./import-kills.ts";
+import { Lane } from "./lane.ts";
+import { type Cancellation, JobLedger } from "./ledger.ts";
+import { ModuleRefs } from "./module-refs.ts";
 import { Recall } from "./recall.ts";
 import { type RecyclePolicy, recyclePolicy } from "./recycle.ts";
 import { ProcessRuntime } from "./runtime/process.ts";

@@ -1,4 +1,4 @@
-import { LOST, TAKEN, TAKEN_IMPORTING, type WithdrawResult } from "./claims.ts";
+import { LOST, TAKEN, TAKEN_IMPORTING, type WithdrawResult } from "../wire/claims.ts";
 import type { Lane } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import type { PoolJob } from "./types.ts";

@@ -1,6 +1,6 @@
-import { CLAIM_SLOTS } from "./claims.ts";
+import { CLAIM_SLOTS } from "../wire/claims.ts";
+import { RUN } from "../wire/protocol.ts";
 import type { Lane } from "./lane.ts";
-import { RUN } from "./protocol.ts";
 import type { RuntimeWorker } from "./runtime/types.ts";
 import type { PoolJob } from "./types.ts";
 

@@ -1,10 +1,10 @@
 import { TaskCancelled, TaskTimeout, WorkerCrashed } from "../errors.ts";
-import type { Outcome } from "../run-task.ts";
+import type { Outcome } from "../outcome.ts";
 import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
-import type { WithdrawResult } from "./claims.ts";
+import type { WithdrawResult } from "../wire/claims.ts";
+import { CONFIGURE, EXIT } from "../wire/protocol.ts";
 import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
-import { CONFIGURE, EXIT } from "./protocol.ts";
 import { IdleReaper, type RecyclePolicy } from "./recycle.ts";
 import type { Runtime, WorkerExit } from "./runtime/types.ts";
 import type { PoolJob } from "./types.ts";

@@ -1,5 +1,5 @@
 import type { JsonValue } from "../json.ts";
-import type { WorkerResultMeta } from "../run-task.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** A job the worker holds: running, or waiting behind the running one. */
 export interface BufferedJob {

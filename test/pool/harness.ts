@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, vi } from "vitest";
 import { TaskCancelled } from "../../src/errors.ts";
+import type { Outcome } from "../../src/outcome.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import type { PoolJob, PoolOptions } from "../../src/pool/types.ts";
 import type { TaskProgress } from "../../src/progress.ts";
-import type { Outcome, WorkerResultMeta } from "../../src/run-task.ts";
 import { type TaskError, toTaskError } from "../../src/task-error.ts";
+import type { WorkerResultMeta } from "../../src/wire/protocol.ts";
 
 export type RuntimeKind = "process" | "thread";
 

@@ -3,7 +3,7 @@
  * deterministic here, whatever the pool's prefetch decided.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/pool/claims.ts";
+import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/wire/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -16,7 +16,7 @@ import {
   RUN,
   STARTED,
   SUCCEEDED,
-} from "../../src/pool/protocol.ts";
+} from "../../src/wire/protocol.ts";
 import { WorkerLoop } from "../../src/worker/loop.ts";
 import { Gate, TASKS, waitUntil } from "./harness.ts";
 

@@ -1,4 +1,4 @@
-import type { WithdrawResult } from "../claims.ts";
+import type { WithdrawResult } from "../../wire/claims.ts";
 
 /** How a worker ended, as its runtime reports it. */
 export interface WorkerExit {
