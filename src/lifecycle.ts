@@ -1,9 +1,10 @@
+import { messageOf } from "./describe.ts";
 import { TaskCancelled } from "./errors.ts";
 import { taskEvents } from "./events.ts";
 import type { JsonValue } from "./json.ts";
 import { activeLogger } from "./log.ts";
 import type { TaskProgress } from "./progress.ts";
-import { type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
+import { isFinishedStatus, type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
 import { type TaskError, toTaskError } from "./task-error.ts";
 
 /*
@@ -51,7 +52,7 @@ export function recordRetry(state: ResultState, error: TaskError): void {
 
 /** The TaskError a cancelled result ends with; `reason` is what `cancel()` or the signal gave. */
 export function cancellationError(reason: unknown): TaskError {
-  const why = reason === undefined ? "" : `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  const why = reason === undefined ? "" : `: ${messageOf(reason)}`;
   return toTaskError(new TaskCancelled(`Task was cancelled${why}`));
 }
 
@@ -87,5 +88,5 @@ function finish(state: ResultState, status: TaskResultStatus, at: number): void 
 
 /** True when `state` is SUCCESSFUL or FAILED. */
 export function isFinished(state: ResultState): boolean {
-  return state.status === TaskResultStatus.SUCCESSFUL || state.status === TaskResultStatus.FAILED;
+  return isFinishedStatus(state.status);
 }
