@@ -46,10 +46,6 @@ export interface ResultState {
   workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
-  /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
-  waiters: (() => void)[] | null;
-  /** The owning backend's private slot (e.g. the pool job running it); others leave it alone. */
-  handle: unknown;
 }
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */

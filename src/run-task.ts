@@ -112,8 +112,6 @@ export function workerSideResult(
     workerIds: meta.workerIds,
     returnValue: undefined,
     progress: null,
-    waiters: null,
-    handle: null,
   };
   return new TaskResult(state);
 }
