@@ -33,6 +33,11 @@ export interface WorkerResultMeta {
   workerIds: string[];
   /** One record per earlier failed attempt, oldest first. */
   errors: TaskError[];
+  /**
+   * The id this attempt is recorded under, when whoever feeds the pool records its own (a database
+   * worker records itself, not its child); left out, the child's own id is the attempt's.
+   */
+  attemptWorkerId?: string;
 }
 
 // Parent → worker.

@@ -7,7 +7,8 @@ import type { WorkerResultMeta } from "../wire/protocol.ts";
 /**
  * The `context.taskResult` of a job run in a worker, built straight from what the parent sent for
  * this attempt: a frozen plain object, since nothing in the child can change it. The worker's own id
- * is the attempt's, added here because the parent cannot know which worker will run it.
+ * is the attempt's (unless the parent named another), added here because the parent cannot know
+ * which worker will run it.
  */
 export function runningTaskResult(
   meta: WorkerResultMeta,
@@ -16,7 +17,7 @@ export function runningTaskResult(
   startedAt: number,
   workerId: string,
 ): RunningTaskResult {
-  const workerIds = Object.freeze([...meta.workerIds, workerId]);
+  const workerIds = Object.freeze([...meta.workerIds, meta.attemptWorkerId ?? workerId]);
   return Object.freeze({
     id: meta.id,
     // The module's exported task: this child's copy of the one the enqueuer holds.
