@@ -116,6 +116,12 @@ describe("WorkerLoop", () => {
     const done = frames().find((f) => f[0] === SUCCEEDED)!;
     // This worker's id comes last: the parent cannot know which worker runs the attempt.
     expect(done[3]).toEqual({ attempt: 1, resultId: "r7", workerIds: ["w0", "w"] });
+    // Unless the feeder records the attempt under an id of its own (a database worker).
+    loop.receive([run(2, 0, 0, [0], { ...meta, attemptWorkerId: "db-1" })] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 2, "the second job finished");
+    const second = frames().filter((f) => f[0] === SUCCEEDED)[1]!;
+    expect(second[3]).toEqual({ attempt: 1, resultId: "r7", workerIds: ["w0", "db-1"] });
   });
 
   it("fails a context task sent without context metadata, saying so, and runs nothing", async () => {
