@@ -1,7 +1,8 @@
 import { BackendClosed } from "../errors.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import type { Outcome } from "../run-task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
 import { DelayedJobs } from "./delayed.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { ImportKills } from "./import-kills.ts";
@@ -42,8 +43,6 @@ export type {
 } from "./types.ts";
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-/** setTimeout's largest delay, the bound of a job's timeout and a cancel's grace. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** `PoolOptions.importTimeoutMs` when it is left out. */
 export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
 

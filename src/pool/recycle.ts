@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../timers.ts";
 import type { Lane } from "./lane.ts";
 import type { RecycleOptions } from "./types.ts";
 import type { WorkerSlot } from "./worker-slot.ts";
@@ -33,9 +34,6 @@ export function recyclePolicy(options: RecycleOptions = {}): RecyclePolicy {
     minWorkers: minWorkers ?? 0,
   };
 }
-
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Retires the workers of one lane that stayed idle for `timeoutMs`, oldest idle first, as long as
