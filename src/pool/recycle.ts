@@ -55,7 +55,7 @@ export class IdleReaper {
 
   /** The worker holds nothing from now on. */
   idle(slot: WorkerSlot, now: number): void {
-    slot.idleSince = now;
+    slot.markIdle(now);
     if (this.#timer === null) this.#arm(this.#timeoutMs);
   }
 
