@@ -18,6 +18,7 @@ export class DelayedJobs {
     this.#onDue = onDue;
   }
 
+  /** Jobs delayed here. The engine never asks (it counts pending jobs in the ledger); the structures test does. */
   get size(): number {
     return this.#keys.size;
   }
