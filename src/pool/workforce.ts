@@ -65,11 +65,6 @@ export class Workforce {
     this.#terminated = true;
   }
 
-  /** Closing: a worker left idle while its lane has nothing waiting is retired at once. */
-  get draining(): boolean {
-    return this.#draining;
-  }
-
   /** For close(): from now on a worker left idle while its lane has nothing waiting is retired at once. */
   drain(): void {
     this.#draining = true;
