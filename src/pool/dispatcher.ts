@@ -1,5 +1,4 @@
 import { CLAIM_SLOTS } from "../wire/claims.ts";
-import { DEFINE, RUN } from "../wire/protocol.ts";
 import { type Lane, MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
 import type { ModuleRefs } from "./module-refs.ts";
 import type { Recall } from "./recall.ts";
@@ -57,7 +56,7 @@ export class Dispatcher {
 
   /** Hands waiting jobs to the lane's ready workers, sends them, and forks workers if some still wait. */
   dispatch(lane: Lane): void {
-    lane.dirty = false;
+    lane.markClean();
     if (this.#workforce.terminated) return;
     const workers = lane.workers;
     let now = -1;
@@ -114,15 +113,8 @@ export class Dispatcher {
   }
 
   #give(slot: WorkerSlot, job: PoolJob): void {
-    const ref = this.#refs.ref(job.moduleUrl, job.exportName);
-    if (slot.knownRefs[ref] !== true) {
-      slot.knownRefs[ref] = true;
-      slot.out.push([DEFINE, ref, job.moduleUrl, job.exportName]);
-    }
-    const seq = slot.claimSeq(job.key);
-    slot.out.push([RUN, job.key, ref, job.priority, job.args, job.resultId, job.attempt, job.contextMeta ?? 0, seq]);
-    slot.inflight.set(job.key, job);
+    const given = slot.give(job, this.#refs.ref(job.moduleUrl, job.exportName));
     // Counting jobs handed rather than finished caps what it runs, prefetch or not.
-    if (++slot.given >= this.#maxTasks) this.#workforce.retire(slot);
+    if (given >= this.#maxTasks) this.#workforce.retire(slot);
   }
 }

@@ -109,7 +109,7 @@ export class Recall {
     if (keys.size === 0) return;
     const seqs = slot.seqsOf(keys);
     const ordered = [...seqs.entries()].sort((a, b) => b[0] - a[0]);
-    for (const [key] of ordered) slot.withdrawing.add(key);
+    for (const [key] of ordered) slot.markWithdrawing(key);
     const results = slot.worker.withdraw(
       ordered.map(([, seq]) => seq),
       cancel,
@@ -124,11 +124,11 @@ export class Recall {
     const key = slot.keyOf(seq);
     const job = key === undefined ? undefined : slot.inflight.get(key);
     if (job === undefined) return; // it finished meanwhile, or the worker died
-    slot.withdrawing.delete(job.key);
+    slot.withdrawAnswered(job.key);
     const cancellation = this.#ledger.cancellation(job.key);
     if (result === LOST) {
       // The worker has it (its start is on the way): not to be asked for again.
-      if (slot.current !== job) slot.claimed.add(job.key);
+      if (slot.current !== job) slot.markClaimed(job.key);
       if (cancellation !== undefined) this.#hooks.cancelRunning(slot, job, cancellation);
       return;
     }
@@ -138,10 +138,7 @@ export class Recall {
       return;
     }
     if (result !== TAKEN) return;
-    slot.inflight.delete(job.key);
-    // It may be handed to this worker again, under a new seq: the old slot must not look held.
-    slot.releaseSeq(seq);
-    slot.given--;
+    slot.takenBack(job.key, seq);
     if (cancellation !== undefined) this.#ledger.finish(job, droppedOutcome(), Date.now());
     else this.#hooks.requeue(slot.lane, job);
   }

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../timers.ts";
 import type { Lane } from "./lane.ts";
 import type { RecycleOptions } from "./types.ts";
 import type { WorkerSlot } from "./worker-slot.ts";
@@ -34,9 +35,6 @@ export function recyclePolicy(options: RecycleOptions = {}): RecyclePolicy {
   };
 }
 
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Retires the workers of one lane that stayed idle for `timeoutMs`, oldest idle first, as long as
  * more than `minWorkers` remain. One unref'd timer per lane, armed for the earliest candidate.
@@ -57,7 +55,7 @@ export class IdleReaper {
 
   /** The worker holds nothing from now on. */
   idle(slot: WorkerSlot, now: number): void {
-    slot.idleSince = now;
+    slot.markIdle(now);
     if (this.#timer === null) this.#arm(this.#timeoutMs);
   }
 

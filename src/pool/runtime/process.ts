@@ -42,7 +42,6 @@ const STDIO: StdioOptions = (() => {
 
 /** Starts child-process workers running `process-entry`. */
 export class ProcessRuntime implements Runtime {
-  readonly kind = "process" as const;
   readonly #argv: string[];
 
   constructor(extraExecArgv: readonly string[] = []) {

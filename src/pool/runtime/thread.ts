@@ -30,7 +30,6 @@ function bootstrapSource(entryUrl: string): string {
 
 /** Starts worker threads running `thread-entry`. */
 export class ThreadRuntime implements Runtime {
-  readonly kind = "thread" as const;
   readonly #execArgv: string[] | undefined;
 
   constructor(extraExecArgv: readonly string[] = []) {
