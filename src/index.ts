@@ -47,6 +47,7 @@ export {
   type ReturnJson,
 } from "./json.ts";
 export { setLogger, type TaskLogger } from "./log.ts";
+export { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 export type { TaskProgress } from "./progress.ts";
 export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
 export {
@@ -61,4 +62,3 @@ export {
   type UsingOptions,
 } from "./task.ts";
 export type { TaskError } from "./task-error.ts";
-export { MAX_PRIORITY, MIN_PRIORITY } from "./validation.ts";

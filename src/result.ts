@@ -4,7 +4,7 @@ import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
-import { MAX_TIMER_MS } from "./validation.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
 
 /** The four states of a result (Django's TaskResultStatus; README, "Enqueuing and results"); there are no others. */
 export const TaskResultStatus = {

@@ -3,10 +3,6 @@ import { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 import type { AnyTask } from "./task.ts";
 import { isTimerMs, MAX_TIMER_MS } from "./timers.ts";
 
-// Their homes are the leaves, which the engine imports too; re-exported for the core's importers.
-export { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
-export { isTimerMs, MAX_TIMER_MS } from "./timers.ts";
-
 /**
  * Rule 3 of Django's task validation (README, "Defining tasks"). Parameter names are not reliable in JS (minifiers rename them), so
  * the declared `takesContext` option is trusted and only a missing first parameter is refused.

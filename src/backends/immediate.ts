@@ -8,7 +8,7 @@ import { ResultStore } from "../result-store.ts";
 import { makeContext, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { MAX_TIMER_MS } from "../validation.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
 import type { BackendParams, CloseOptions } from "./base.ts";
 import { InMemoryBackend } from "./in-memory.ts";
 import { positiveInteger, readOptions } from "./options.ts";

@@ -1,9 +1,9 @@
 import { CLAIM_SLOTS } from "../wire/claims.ts";
-import { type Lane, MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
+import { MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
 import type { ModuleRefs } from "./module-refs.ts";
 import type { Recall } from "./recall.ts";
 import type { PoolJob } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import type { Workforce } from "./workforce.ts";
 
 // A held job keeps its claim slot: a worker must never hold as many jobs as there are slots.
@@ -55,7 +55,7 @@ export class Dispatcher {
   }
 
   /** Hands waiting jobs to the lane's ready workers, sends them, and forks workers if some still wait. */
-  dispatch(lane: Lane): void {
+  dispatch(lane: SlotLane): void {
     lane.markClean();
     if (this.#workforce.terminated) return;
     const workers = lane.workers;
@@ -82,7 +82,7 @@ export class Dispatcher {
   }
 
   /** Round-robin over the busy workers, within each one's room. */
-  #handAhead(lane: Lane, now: number): void {
+  #handAhead(lane: SlotLane, now: number): void {
     const workers = lane.workers;
     const ewma = lane.ewma;
     const room: number[] = [];

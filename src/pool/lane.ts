@@ -1,6 +1,5 @@
 import { BucketQueue } from "./bucket-queue.ts";
 import type { PoolJob } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
 
 /**
  * How long a job handed ahead may be expected to wait inside a worker before it starts, in ms.
@@ -26,13 +25,19 @@ export const MAX_STARTUP_FAILURES = 5;
  * methods, each for one thing that happens to the lane's workers, so that "starting counts the
  * workers not yet READY" and "leaving counts those on their way out" hold here, not by convention.
  */
-export class Lane {
+/** What a lane reads of its workers (a `WorkerSlot`; generic so that lane.ts needs no import of it). */
+export interface LaneWorker {
+  readonly ready: boolean;
+  readonly leaving: boolean;
+}
+
+export class Lane<W extends LaneWorker = LaneWorker> {
   readonly name: string;
   readonly maxWorkers: number;
   /** Its waiting jobs; the engine adds to it through `push` and `unshift`. */
   readonly queue = new BucketQueue<PoolJob>();
   /** Its workers, added and removed by `workerStarted` and `workerExited`. */
-  readonly workers: WorkerSlot[] = [];
+  readonly workers: W[] = [];
   /** Keys of cancelled jobs still in `queue`: skipped when popped, so a cancel costs O(1). */
   readonly cancelled = new Set<number>();
   // `starting` and `leaving` stay plain public fields only because test/pool/structures.test.ts sets
@@ -134,7 +139,7 @@ export class Lane {
   }
 
   /** A worker was forked for the lane: it counts as starting until it says READY. */
-  workerStarted(slot: WorkerSlot): void {
+  workerStarted(slot: W): void {
     this.workers.push(slot);
     this.starting++;
   }
@@ -151,7 +156,7 @@ export class Lane {
   }
 
   /** A worker's exit arrived: it counts nowhere any more. */
-  workerExited(slot: WorkerSlot): void {
+  workerExited(slot: W): void {
     const index = this.workers.indexOf(slot);
     if (index >= 0) this.workers.splice(index, 1);
     if (!slot.ready) this.starting--;

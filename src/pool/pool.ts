@@ -29,7 +29,7 @@ import { ProcessRuntime } from "./runtime/process.ts";
 import { ThreadRuntime } from "./runtime/thread.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import { reportWorkerWarning } from "./worker-warning.ts";
 import { droppedOutcome, Workforce } from "./workforce.ts";
 
@@ -59,7 +59,7 @@ export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
  */
 export class WorkerPool {
   readonly #ledger: JobLedger;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, SlotLane>();
   readonly #refs = new ModuleRefs();
   readonly #delayed: DelayedJobs;
   readonly #recycle: RecyclePolicy;
@@ -68,7 +68,7 @@ export class WorkerPool {
   readonly #importKills = new ImportKills();
   readonly #recall: Recall;
   readonly #dispatcher: Dispatcher;
-  #dirty: Lane[] = [];
+  #dirty: SlotLane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
 
@@ -114,7 +114,7 @@ export class WorkerPool {
     });
     this.#dispatcher = new Dispatcher(this.#refs, this.#recycle.maxTasksPerWorker, this.#workforce, this.#recall);
     for (const [name, config] of Object.entries(options.lanes)) {
-      const lane = new Lane(name, config.maxWorkers);
+      const lane: SlotLane = new Lane(name, config.maxWorkers);
       this.#lanes.set(name, lane);
       this.#workforce.addLane(lane);
     }
@@ -220,7 +220,7 @@ export class WorkerPool {
     return this.#closing;
   }
 
-  #enqueue(lane: Lane, job: PoolJob): void {
+  #enqueue(lane: SlotLane, job: PoolJob): void {
     if (this.#importKills.size !== 0) {
       const failed = this.#importKills.outcome(job);
       if (failed !== undefined) {
@@ -234,7 +234,7 @@ export class WorkerPool {
   }
 
   /** Queues a dispatch pass over the lane for the next microtask (one per lane however many jobs came). */
-  #markDirty(lane: Lane): void {
+  #markDirty(lane: SlotLane): void {
     if (!lane.markDirty()) return;
     this.#dirty.push(lane);
     if (!this.#dispatchQueued) {

@@ -1,7 +1,6 @@
 import { MAX_TIMER_MS } from "../timers.ts";
-import type { Lane } from "./lane.ts";
 import type { RecycleOptions } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 
 /** `RecycleOptions` checked, with "never" spelled as Infinity or null. */
 export interface RecyclePolicy {
@@ -40,13 +39,13 @@ export function recyclePolicy(options: RecycleOptions = {}): RecyclePolicy {
  * more than `minWorkers` remain. One unref'd timer per lane, armed for the earliest candidate.
  */
 export class IdleReaper {
-  readonly #lane: Lane;
+  readonly #lane: SlotLane;
   readonly #timeoutMs: number;
   readonly #minWorkers: number;
   readonly #retire: (slot: WorkerSlot) => void;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(lane: Lane, timeoutMs: number, minWorkers: number, retire: (slot: WorkerSlot) => void) {
+  constructor(lane: SlotLane, timeoutMs: number, minWorkers: number, retire: (slot: WorkerSlot) => void) {
     this.#lane = lane;
     this.#timeoutMs = timeoutMs;
     this.#minWorkers = minWorkers;

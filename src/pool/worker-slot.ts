@@ -1,6 +1,10 @@
 import { CLAIM_SLOTS } from "../wire/claims.ts";
 import { DEFINE, EXIT, RUN } from "../wire/protocol.ts";
 import type { Lane } from "./lane.ts";
+
+/** The engine's lanes: lanes of worker slots. */
+export type SlotLane = Lane<WorkerSlot>;
+
 import type { RuntimeWorker } from "./runtime/types.ts";
 import type { PoolJob } from "./types.ts";
 
@@ -11,7 +15,7 @@ import type { PoolJob } from "./types.ts";
  * and their claim slots) changes together; from outside it is read-only.
  */
 export class WorkerSlot {
-  readonly lane: Lane;
+  readonly lane: SlotLane;
   readonly worker: RuntimeWorker;
   #ready = false;
   #accepting = false;
@@ -65,7 +69,7 @@ export class WorkerSlot {
    * @param onUnsendable - told of each job whose RUN frame could not be serialised (it was not sent).
    */
   constructor(
-    lane: Lane,
+    lane: SlotLane,
     start: (slot: WorkerSlot) => RuntimeWorker,
     onUnsendable: (slot: WorkerSlot, key: number, error: unknown) => void,
   ) {

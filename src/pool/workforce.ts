@@ -4,12 +4,12 @@ import { runsBefore } from "../priority.ts";
 import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
 import type { WithdrawResult } from "../wire/claims.ts";
 import { CONFIGURE } from "../wire/protocol.ts";
-import { type Lane, MAX_STARTUP_FAILURES } from "./lane.ts";
+import { MAX_STARTUP_FAILURES } from "./lane.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import { IdleReaper, type RecyclePolicy } from "./recycle.ts";
 import type { Runtime, WorkerExit } from "./runtime/types.ts";
 import type { PoolJob } from "./types.ts";
-import { WorkerSlot } from "./worker-slot.ts";
+import { type SlotLane, WorkerSlot } from "./worker-slot.ts";
 
 /** How long a retired worker may take to exit once told to, before it is killed. */
 const RETIRE_GRACE_MS = 5_000;
@@ -28,7 +28,7 @@ export interface WorkforceHooks {
   /** A child's control thread answered a `withdraw` (see `RuntimeHooks.onWithdrawn`). */
   onWithdrawn(slot: WorkerSlot, seq: number, result: WithdrawResult): void;
   /** The lane may have capacity or work again: run a dispatch pass. */
-  dispatch(lane: Lane): void;
+  dispatch(lane: SlotLane): void;
   /** A worker died while importing this module (`how`: how it ended), after its jobs were settled. */
   importKilled(moduleUrl: string, how: string): void;
 }
@@ -44,7 +44,7 @@ export class Workforce {
   readonly #recycle: RecyclePolicy;
   readonly #hooks: WorkforceHooks;
   /** One per lane when `recycle.idleTimeoutMs` is set. */
-  readonly #reapers = new Map<Lane, IdleReaper>();
+  readonly #reapers = new Map<SlotLane, IdleReaper>();
   #terminated = false;
   #draining = false;
 
@@ -71,7 +71,7 @@ export class Workforce {
   }
 
   /** Starts managing a lane's workers. */
-  addLane(lane: Lane): void {
+  addLane(lane: SlotLane): void {
     const { idleTimeoutMs, minWorkers } = this.#recycle;
     if (idleTimeoutMs !== null) {
       this.#reapers.set(lane, new IdleReaper(lane, idleTimeoutMs, minWorkers, (slot) => this.retire(slot)));
@@ -79,7 +79,7 @@ export class Workforce {
   }
 
   /** Forks workers for the lane's waiting jobs, within `maxWorkers` and the start-up backoff. */
-  maybeSpawn(lane: Lane): void {
+  maybeSpawn(lane: SlotLane): void {
     if (this.#terminated || lane.retrying) return;
     let want = Math.min(lane.maxWorkers - lane.active, lane.waiting - lane.starting);
     if (want <= 0) return;
@@ -103,7 +103,7 @@ export class Workforce {
   }
 
   /** Forks one worker; false when the runtime refused to even create it. */
-  #spawn(lane: Lane): boolean {
+  #spawn(lane: SlotLane): boolean {
     let slot: WorkerSlot;
     try {
       slot = new WorkerSlot(
@@ -145,7 +145,7 @@ export class Workforce {
    * (a backend replaced by `configure()`) keeps only the workers its remaining jobs run on. A job
    * that becomes due later forks a worker as usual.
    */
-  retireIdle(lane: Lane): void {
+  retireIdle(lane: SlotLane): void {
     if (lane.waiting > 0) return;
     for (const slot of lane.workers) {
       if (slot.accepting && slot.inflight.size === 0) this.retire(slot);
@@ -292,7 +292,7 @@ export class Workforce {
     if (killedImport !== null) this.#hooks.importKilled(killedImport, reason === null ? what : `${what}: ${reason}`);
   }
 
-  #startupFailed(lane: Lane, what: string): void {
+  #startupFailed(lane: SlotLane, what: string): void {
     if (!lane.recordStartupFailure(Date.now())) return;
     const error = toTaskError(
       new WorkerCrashed(
@@ -307,7 +307,7 @@ export class Workforce {
    * For close(), past its deadline: fails what the lane's workers hold with `outcome`, asks each to
    * stop (SIGTERM, SIGKILL after a grace), and returns promises of their exits.
    */
-  stopAll(lane: Lane, outcome: Outcome, now: number): Promise<void>[] {
+  stopAll(lane: SlotLane, outcome: Outcome, now: number): Promise<void>[] {
     this.#terminated = true;
     this.#reapers.get(lane)?.dispose();
     lane.cancelRetry();

@@ -1,4 +1,5 @@
 import type { JsonValue } from "../json.ts";
+import { runsBefore } from "../priority.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** A job the worker holds: running, or waiting behind the running one. */
@@ -59,8 +60,4 @@ export class JobBuffer {
     }
     return job;
   }
-}
-
-function runsBefore(a: BufferedJob, b: BufferedJob): boolean {
-  return a.priority > b.priority || (a.priority === b.priority && a.key < b.key);
 }
