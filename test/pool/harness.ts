@@ -110,7 +110,12 @@ export class Harness {
       runAfter: options.runAfter ?? null,
       resultId: `result-${key}`,
       attempt: 1,
-      contextMeta: options.contextMeta ?? null,
+      // Every job carries context metadata, as a backend sends it for a context task (the engine
+      // fails a context task sent without): a job of a plain task just ignores it.
+      contextMeta:
+        options.contextMeta === undefined
+          ? { id: `result-${key}`, backend: "test", enqueuedAt: 0, startedAt: null, workerIds: [], errors: [] }
+          : options.contextMeta,
       timeoutMs: options.timeoutMs ?? null,
     };
     const started = deferred<Started>();
