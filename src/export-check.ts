@@ -14,13 +14,15 @@
  */
 import { readTaskBrand, type TaskBrand } from "./brand.ts";
 import { InvalidTask } from "./errors.ts";
+import { importError, importModule, type ModuleNamespace } from "./task-loader.ts";
 
 /** How long an import may stay pending before its module is taken to be still evaluating. */
 const STALL_MS = 1_000;
 
-type Namespace = Record<string, unknown>;
+type Namespace = ModuleNamespace;
 
 interface Waiter {
+  readonly exportName: string;
   readonly check: (ns: Namespace) => void;
   readonly resolve: (verdict: Verdict) => void;
   readonly reject: (error: unknown) => void;
@@ -61,7 +63,7 @@ export function checkExport(moduleUrl: string, brand: TaskBrand): Promise<Verdic
   const entry = importOf(moduleUrl);
   if (entry.settled) {
     try {
-      if (entry.namespace === null) throw importFailed(moduleUrl, entry.error);
+      if (entry.namespace === null) throw importFailed(moduleUrl, brand.name, entry.error);
       check(entry.namespace);
       return Promise.resolve("exported");
     } catch (error) {
@@ -70,7 +72,7 @@ export function checkExport(moduleUrl: string, brand: TaskBrand): Promise<Verdic
   }
   if (entry.stalled) return Promise.resolve("trusted");
   return new Promise<Verdict>((resolve, reject) => {
-    entry.waiters.push({ check, resolve, reject });
+    entry.waiters.push({ exportName: brand.name, check, resolve, reject });
     watchForStall(entry);
   });
 }
@@ -88,7 +90,7 @@ function importOf(moduleUrl: string): ModuleImport {
   };
   entry = created;
   imports.set(moduleUrl, created);
-  (import(moduleUrl) as Promise<Namespace>).then(
+  importModule(moduleUrl).then(
     (ns) => {
       created.namespace = ns;
       settle(created, (w) => {
@@ -100,8 +102,8 @@ function importOf(moduleUrl: string): ModuleImport {
       // Not cached: a module that failed may be fixed and imported again by the next check.
       imports.delete(moduleUrl);
       created.error = error;
-      settle(created, () => {
-        throw importFailed(moduleUrl, error);
+      settle(created, (w) => {
+        throw importFailed(moduleUrl, w.exportName, error);
       });
     },
   );
@@ -122,8 +124,9 @@ function settle(entry: ModuleImport, each: (w: Waiter) => void): void {
   }
 }
 
-function importFailed(moduleUrl: string, error: unknown): InvalidTask {
-  return new InvalidTask(`Task module ${moduleUrl} could not be imported: ${String(error)}`, { cause: error });
+/** At enqueue a module that cannot be imported makes the task invalid (Django's word), in the loader's words. */
+function importFailed(moduleUrl: string, exportName: string, error: unknown): InvalidTask {
+  return new InvalidTask(importError(moduleUrl, exportName, error).message, { cause: error });
 }
 
 function watchForStall(entry: ModuleImport): void {

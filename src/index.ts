@@ -17,7 +17,7 @@ export { ProcessPoolBackend } from "./backends/process-pool.ts";
 export { ThreadPoolBackend } from "./backends/thread-pool.ts";
 export { type Backoff, type ExponentialBackoffOptions, exponentialBackoff } from "./backoff.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
-export { currentResultId, type TaskContext } from "./context.ts";
+export { currentResultId, type RunningTaskResult, type TaskContext } from "./context.ts";
 export {
   BackendClosed,
   BackendNotSupported,
@@ -49,6 +49,7 @@ export {
   type ReturnJson,
 } from "./json.ts";
 export { setLogger, type TaskLogger } from "./log.ts";
+export { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 export type { TaskProgress } from "./progress.ts";
 export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
 export {
@@ -63,4 +64,3 @@ export {
   type UsingOptions,
 } from "./task.ts";
 export type { TaskError } from "./task-error.ts";
-export { MAX_PRIORITY, MIN_PRIORITY } from "./validation.ts";

@@ -1,5 +1,5 @@
 /**
- * The JSON rules for task arguments and return values (semantics.md §3): a value is accepted when it
+ * The JSON rules for task arguments and return values (README, "JSON rules"): a value is accepted when it
  * survives a JSON round trip without changing type. The runtime check and the static types below
  * say the same thing, so most mistakes are caught by the compiler before they reach `enqueue`.
  */

@@ -10,7 +10,7 @@ export interface ByteBound {
  * Results kept by an in-memory backend, bounded by count and optionally by bytes: finished results
  * are evicted first finished, first out, once more than `maxResults` are finished or once the
  * finished ones measure more than `bytes.maxBytes` together (a result that alone measures more is
- * not kept at all, and evicts nothing); unfinished results are never evicted (semantics.md §6).
+ * not kept at all, and evicts nothing); unfinished results are never evicted (README, "Failure semantics": a result is never dropped before it finishes).
  * Eviction happens as results finish, so the bounds hold without a timer.
  */
 export class ResultStore {

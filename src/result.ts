@@ -1,11 +1,12 @@
+import { onAbort } from "./abort.ts";
 import { BackendNotSupported, TaskFailed, WaitTimeout } from "./errors.ts";
 import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
-import { MAX_TIMER_MS } from "./validation.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
 
-/** The four states of a result (semantics.md §4); there are no others. */
+/** The four states of a result (Django's TaskResultStatus; README, "Enqueuing and results"); there are no others. */
 export const TaskResultStatus = {
   /** Enqueued, waiting for a worker (or for its `runAfter` time, or for a retry). */
   READY: "READY",
@@ -19,6 +20,11 @@ export const TaskResultStatus = {
 
 /** One of `READY`, `RUNNING`, `SUCCESSFUL`, `FAILED`. */
 export type TaskResultStatus = (typeof TaskResultStatus)[keyof typeof TaskResultStatus];
+
+/** True for SUCCESSFUL and FAILED: the one definition of "finished" (`isFinished` in `lifecycle.ts` reads it). */
+export function isFinishedStatus(status: TaskResultStatus): boolean {
+  return status === TaskResultStatus.SUCCESSFUL || status === TaskResultStatus.FAILED;
+}
 
 /**
  * The backend-owned, mutable record behind a result. Only backends change it, through the functions
@@ -40,10 +46,6 @@ export interface ResultState {
   workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
-  /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
-  waiters: (() => void)[] | null;
-  /** The owning backend's private slot (e.g. the pool job running it); others leave it alone. */
-  handle: unknown;
 }
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */
@@ -81,16 +83,18 @@ export class TaskResult<Return = unknown> {
   /** Alias of the backend that holds this result. */
   readonly backend: string;
 
-  #state: ResultState;
-  #status: TaskResultStatus;
-  #enqueuedAt: number;
-  #startedAt: number | null;
-  #lastAttemptedAt: number | null;
-  #finishedAt: number | null;
-  #errors: readonly TaskError[];
-  #workerIds: readonly string[];
-  #returnValue: JsonValue | undefined;
-  #progress: TaskProgress | null;
+  // The snapshot: every field below is set by #copy alone (the constructor calls it too), so a new
+  // field is one line there, as Django's TASK_REFRESH_ATTRS lists them once for refresh and creation.
+  #state!: ResultState;
+  #status!: TaskResultStatus;
+  #enqueuedAt!: number;
+  #startedAt!: number | null;
+  #lastAttemptedAt!: number | null;
+  #finishedAt!: number | null;
+  #errors!: readonly TaskError[];
+  #workerIds!: readonly string[];
+  #returnValue!: JsonValue | undefined;
+  #progress!: TaskProgress | null;
 
   /** @internal Backends create results; users receive them from `enqueue` and `getResult`. */
   constructor(state: ResultState) {
@@ -98,16 +102,7 @@ export class TaskResult<Return = unknown> {
     this.task = state.task as Task<never, Return>;
     this.args = state.args;
     this.backend = state.owner.alias;
-    this.#state = state;
-    this.#status = state.status;
-    this.#enqueuedAt = state.enqueuedAt;
-    this.#startedAt = state.startedAt;
-    this.#lastAttemptedAt = state.lastAttemptedAt;
-    this.#finishedAt = state.finishedAt;
-    this.#errors = state.errors;
-    this.#workerIds = state.workerIds;
-    this.#returnValue = state.returnValue;
-    this.#progress = state.progress;
+    this.#copy(state);
   }
 
   #copy(state: ResultState): void {
@@ -158,7 +153,7 @@ export class TaskResult<Return = unknown> {
   }
   /** True when the status is SUCCESSFUL or FAILED. */
   get isFinished(): boolean {
-    return this.#status === TaskResultStatus.SUCCESSFUL || this.#status === TaskResultStatus.FAILED;
+    return isFinishedStatus(this.#status);
   }
   /**
    * What the task returned (a function that returns nothing gives `null`).
@@ -189,7 +184,7 @@ export class TaskResult<Return = unknown> {
    */
   async wait(options: WaitOptions = {}): Promise<this> {
     const { timeoutMs, signal } = options;
-    if (this.#state.status === TaskResultStatus.SUCCESSFUL || this.#state.status === TaskResultStatus.FAILED) {
+    if (isFinishedStatus(this.#state.status)) {
       this.#copy(this.#state);
       return this;
     }
@@ -205,9 +200,9 @@ export class TaskResult<Return = unknown> {
       throw new RangeError(`wait(): timeoutMs must be at most ${MAX_TIMER_MS} (got ${timeoutMs})`);
     }
     const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onOuterAbort, { once: true });
-    if (signal?.aborted) onOuterAbort();
+    let stopForwarding: (() => void) | undefined;
+    if (signal?.aborted) controller.abort(signal.reason);
+    else if (signal) stopForwarding = onAbort(signal, (reason) => controller.abort(reason));
     const timer = setTimeout(() => {
       controller.abort(
         new WaitTimeout(
@@ -221,7 +216,7 @@ export class TaskResult<Return = unknown> {
       return this;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onOuterAbort);
+      stopForwarding?.();
     }
   }
 

@@ -2,7 +2,7 @@ import { inspect, types } from "node:util";
 
 /**
  * The record of one failed attempt. It is plain data so it crosses process boundaries intact; it
- * keeps the original class name, message, stack and `code` (every pool in lessons.md lost some).
+ * keeps the original class name, message, stack and `code` (thread and process pools commonly lose some of these: the README's "Failure semantics").
  */
 export interface TaskError {
   /** The thrown error's class name, e.g. `TypeError`, `ValidationError`, `WorkerCrashed`. */

@@ -1,11 +1,11 @@
 import { type Backoff, defaultBackoff } from "./backoff.ts";
-import { TASK_BRAND, type TaskBrand } from "./brand.ts";
+import { readTaskBrand, TASK_BRAND, type TaskBrand } from "./brand.ts";
 import { getBackend, isConfigured } from "./config.ts";
 import type { TaskContext } from "./context.ts";
 import { InvalidTask, TaskResultMismatch } from "./errors.ts";
 import { checkExport } from "./export-check.ts";
 import { refuseInsideWorker } from "./in-worker.ts";
-import type { NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
+import type { JsonValue, NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
 import type { TaskResult } from "./result.ts";
 import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "./validation.ts";
 
@@ -266,7 +266,7 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
     return `Task(${this.modulePath})`;
   }
 
-  // Rule 1 of semantics.md §2 (see export-check.ts), once per definition; a "trusted" verdict (the
+  // Rule 1 of Django's task validation, "exported from its module" (see export-check.ts), once per definition; a "trusted" verdict (the
   // module is still evaluating) leaves it to be checked again at the next enqueue.
   #checkExported(): Promise<void> {
     const def = this.#def;
@@ -285,6 +285,20 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
 
 /** A task whose types are not known (what a backend handles). */
 export type AnyTask = Task<never, unknown>;
+
+/**
+ * Enqueues `task` on this copy's configuration, with `Task.enqueue`'s checks, whichever copy of
+ * tasklane defined it: a task module the CLI loads may import another copy (src/ beside dist/),
+ * whose own `enqueue` would use a configuration nobody set.
+ */
+export async function enqueueTask(task: AnyTask, args: readonly JsonValue[]): Promise<TaskResult> {
+  if ((task as unknown) instanceof Task) return (task as Task<JsonValue[]>).enqueue(...args);
+  refuseInsideWorker(task.modulePath, task.name);
+  const backend = getBackend(task.backend);
+  await checkExport(task.moduleUrl, readTaskBrand(task)!);
+  backend.validateTask(task);
+  return backend.enqueue(task, args);
+}
 
 /**
  * Marks an exported function as a task. The function must be a named function, exported under that

@@ -1,12 +1,10 @@
 import { InvalidTask } from "./errors.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 import type { AnyTask } from "./task.ts";
-
-/** Lowest and highest task priority (Django's TASK_MIN_PRIORITY / TASK_MAX_PRIORITY). */
-export const MIN_PRIORITY = -100;
-export const MAX_PRIORITY = 100;
+import { isTimerMs, MAX_TIMER_MS } from "./timers.ts";
 
 /**
- * Rule 3 of semantics.md §2. Parameter names are not reliable in JS (minifiers rename them), so
+ * Rule 3 of Django's task validation (README, "Defining tasks"). Parameter names are not reliable in JS (minifiers rename them), so
  * the declared `takesContext` option is trusted and only a missing first parameter is refused.
  */
 export function validateContext(t: AnyTask): void {
@@ -27,17 +25,6 @@ export function validateRunAfter(runAfter: Date | null): void {
   if (runAfter !== null && !(runAfter instanceof Date && Number.isFinite(runAfter.getTime()))) {
     throw new InvalidTask("runAfter must be a valid Date.");
   }
-}
-
-/**
- * setTimeout's largest delay (2^31-1 ms, about 24.8 days): a longer one fires at once. Every duration
- * that arms a timer is refused above it, so no timeout silently turns into "now".
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A whole number of milliseconds in `min`..2^31-1, the range every timeout and grace option takes. */
-export function isTimerMs(v: unknown, min: number): v is number {
-  return Number.isInteger(v) && (v as number) >= min && (v as number) <= MAX_TIMER_MS;
 }
 
 /**

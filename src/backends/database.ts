@@ -200,8 +200,6 @@ export class DatabaseBackend extends BaseTaskBackend {
       workerIds: row.workerIds,
       returnValue: row.status === TaskResultStatus.SUCCESSFUL ? row.returnValue : undefined,
       progress: row.progress,
-      waiters: null,
-      handle: null,
     };
   }
 

@@ -1,26 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { retryDelay } from "../backoff.ts";
 import { TASK_BRAND } from "../brand.ts";
 import { BackendClosed, TaskTimeout } from "../errors.ts";
-import {
-  cancellationError,
-  isFinished,
-  recordEnqueued,
-  recordFailed,
-  recordProgress,
-  recordRetry,
-  recordStarted,
-  recordSucceeded,
-} from "../lifecycle.ts";
+import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import { makeContext, type Outcome, runTask } from "../run-task.ts";
+import { makeContext, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { MAX_TIMER_MS } from "../validation.ts";
-import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
+import type { BackendParams, CloseOptions } from "./base.ts";
+import { InMemoryBackend } from "./in-memory.ts";
 import { positiveInteger, readOptions } from "./options.ts";
-import { SignalWatch } from "./signal-watch.ts";
 
 /**
  * How a cancel reaches the step under way (an attempt, or the wait before the next): `trigger` ends
@@ -57,47 +48,29 @@ function newStop(): Stop {
  * (its `context.signal` aborts); synchronous code cannot be interrupted in-process and runs to its end.
  * After `close()` it takes no new task, and a task waiting for a retry ends `FAILED` with `BackendClosed`.
  */
-export class ImmediateBackend extends BaseTaskBackend {
+export class ImmediateBackend extends InMemoryBackend<Stop> {
   override readonly supportsAsyncTask: boolean = true;
   override readonly supportsPriority: boolean = true;
-  override readonly supportsGetResult: boolean = true;
 
   /** The worker id every attempt records: random per backend instance, as in Django. */
   readonly workerId: string = randomBytes(16).toString("hex");
-  readonly #store: ResultStore;
-  readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason));
   /** The waits before a retry under way, which close() ends. */
   readonly #retryWaits = new Set<Stop>();
-  #closed = false;
 
   constructor(params: BackendParams) {
-    super(params);
     const { maxResults } = readOptions(params.alias, "immediate", params.options, {
       maxResults: positiveInteger(1000),
     });
-    this.#store = new ResultStore(maxResults);
+    super(params, new ResultStore(maxResults));
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
-    if (this.#closed) {
-      throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
-    }
+    this.refuseIfClosed(task);
     const state = this.newState(task, args);
-    this.#store.add(state);
-    recordEnqueued(state);
+    this.admit(state);
     const signal = task.signal;
-    try {
-      if (signal?.aborted) {
-        recordFailed(state, cancellationError(signal.reason), Date.now());
-      } else {
-        if (signal) this.#signals.watch(signal, state);
-        await this.#run(state);
-      }
-    } finally {
-      if (signal) this.#signals.unwatch(signal, state);
-      state.handle = null;
-      this.#store.finished(state);
-    }
+    if (signal?.aborted) this.finish(state, { ok: false, error: cancellationError(signal.reason) }, Date.now());
+    else await this.#run(state);
     return new TaskResult(state);
   }
 
@@ -108,23 +81,17 @@ export class ImmediateBackend extends BaseTaskBackend {
    */
   override close(options?: CloseOptions): Promise<void> {
     void options;
-    this.#closed = true;
+    this.markClosed();
     const error = toTaskError(new BackendClosed(`Backend '${this.alias}' was closed before the task's next attempt`));
     for (const stop of this.#retryWaits) stop.trigger({ ok: false, error });
     return Promise.resolve();
   }
 
-  override async getResult(id: string): Promise<TaskResult> {
-    const state = this.#store.get(id);
-    if (!state) throw this.doesNotExist(id);
-    return new TaskResult(state);
-  }
-
   /** Interrupts the attempt under way (or the wait before a retry); resolves once the result is finished. */
   override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
-    const stop = state.handle as Stop | null;
+    const stop = this.handleOf(state);
     if (isFinished(state)) return false;
-    if (stop === null) return super.cancelState(state, reason);
+    if (stop === undefined) return super.cancelState(state, reason);
     stop.trigger({ ok: false, error: cancellationError(reason) });
     await this.waitForState(state, undefined);
     return true;
@@ -132,21 +99,12 @@ export class ImmediateBackend extends BaseTaskBackend {
 
   /** Runs attempts until one succeeds, the attempts run out, or the result is cancelled. */
   async #run(state: ResultState): Promise<void> {
-    const task = state.task;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(state, attempt);
-      if (outcome.ok) {
-        recordSucceeded(state, outcome.value, Date.now());
-        return;
-      }
-      const delay = this.#closed ? null : retryDelay(task, outcome.error, attempt);
-      if (delay === null) {
-        recordFailed(state, outcome.error, Date.now());
-        return;
-      }
-      recordRetry(state, outcome.error);
+      const delay = this.settle(state, outcome, attempt, Date.now());
+      if (delay === null) return;
       const stop = newStop();
-      state.handle = stop;
+      this.setHandle(state, stop);
       this.#retryWaits.add(stop);
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<null>((resolve) => {
@@ -158,7 +116,7 @@ export class ImmediateBackend extends BaseTaskBackend {
       clearTimeout(timer);
       this.#retryWaits.delete(stop);
       if (cancelled !== null) {
-        recordFailed(state, (cancelled as Outcome & { ok: false }).error, Date.now());
+        this.finish(state, cancelled, Date.now());
         return;
       }
     }
@@ -171,7 +129,7 @@ export class ImmediateBackend extends BaseTaskBackend {
   async #attempt(state: ResultState, attempt: number): Promise<Outcome> {
     const task = state.task;
     const stop = newStop();
-    state.handle = stop;
+    this.setHandle(state, stop);
     recordStarted(state, this.workerId, Date.now());
     if (stop.outcome !== null) return stop.outcome;
     const controller = new AbortController();
@@ -195,7 +153,7 @@ export class ImmediateBackend extends BaseTaskBackend {
       return stopped;
     } finally {
       clearTimeout(timer);
-      state.handle = null;
+      this.dropHandle(state);
     }
   }
 }

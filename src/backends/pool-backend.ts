@@ -1,26 +1,16 @@
-import { retryDelay } from "../backoff.ts";
 import { BackendClosed, PayloadTooLarge, QueueFull } from "../errors.ts";
 import { refuseInsideWorker } from "../in-worker.ts";
-import {
-  cancellationError,
-  isFinished,
-  recordEnqueued,
-  recordFailed,
-  recordProgress,
-  recordRetry,
-  recordStarted,
-  recordSucceeded,
-} from "../lifecycle.ts";
+import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob, WorkerInfo } from "../pool/types.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
+import type { BackendParams, CloseOptions } from "./base.ts";
+import { InMemoryBackend } from "./in-memory.ts";
 import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
-import { SignalWatch } from "./signal-watch.ts";
 
 /** One attempt of a result, as handed to the engine (which passes it back unchanged). */
 interface BackendJob extends PoolJob {
@@ -31,10 +21,9 @@ interface BackendJob extends PoolJob {
  * What the thread and process pools share: options, lanes, the result store, retries, and turning
  * the engine's callbacks into result transitions. The engine (`src/pool/`) knows nothing of results.
  */
-export abstract class PoolBackend extends BaseTaskBackend {
+export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   override readonly supportsDefer: boolean = true;
   override readonly supportsAsyncTask: boolean = true;
-  override readonly supportsGetResult: boolean = true;
   override readonly supportsPriority: boolean = true;
 
   /** Workers of the shared lane (queues without their own entry in `options.queues`). */
@@ -68,20 +57,24 @@ export abstract class PoolBackend extends BaseTaskBackend {
    */
   readonly importTimeoutMs: number | null;
 
-  readonly #store: ResultStore;
   readonly #options: ReturnType<typeof readPoolOptions>;
   #pool: WorkerPool | null = null;
   #nextKey = 1;
-  #closed = false;
   // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
   readonly #size = { bytes: 0 };
-  readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason));
 
   protected abstract readonly runtime: "process" | "thread";
 
   constructor(params: BackendParams, backendName: string) {
-    super(withLaneQueues(params));
-    this.#options = readPoolOptions(params.alias, backendName, params.options);
+    const options = readPoolOptions(params.alias, backendName, params.options);
+    super(
+      withLaneQueues(params),
+      new ResultStore(
+        options.maxResults,
+        options.maxResultBytes === null ? null : { maxBytes: options.maxResultBytes, measure: resultBytes },
+      ),
+    );
+    this.#options = options;
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
@@ -89,18 +82,12 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.maxQueued = this.#options.maxQueued;
     this.maxResultBytes = this.#options.maxResultBytes;
     this.importTimeoutMs = this.#options.importTimeoutMs;
-    this.#store = new ResultStore(
-      this.#options.maxResults,
-      this.maxResultBytes === null ? null : { maxBytes: this.maxResultBytes, measure: resultBytes },
-    );
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
     // Task.enqueue refuses first; this covers a direct backend.enqueue(): no pool inside a worker.
     refuseInsideWorker(task.modulePath, task.name);
-    if (this.#closed) {
-      throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
-    }
+    this.refuseIfClosed(task);
     if (this.maxQueued !== null && this.pending >= this.maxQueued) {
       throw new QueueFull(
         `Backend '${this.alias}' holds ${this.pending} unfinished tasks, its maxQueued (${this.maxQueued}); ` +
@@ -111,18 +98,10 @@ export abstract class PoolBackend extends BaseTaskBackend {
     size.bytes = 0;
     const state = this.newState(task, args, size);
     if (size.bytes > this.maxPayloadBytes) this.#checkPayload(state);
-    this.#store.add(state);
-    recordEnqueued(state);
+    this.admit(state);
     const signal = task.signal;
-    if (signal !== null && !signal.aborted) this.#signals.watch(signal, state);
     this.#submit(state, 1, task.runAfter === null ? null : task.runAfter.getTime());
     if (signal?.aborted) await this.cancelState(state, signal.reason);
-    return new TaskResult(state);
-  }
-
-  override async getResult(id: string): Promise<TaskResult> {
-    const state = this.#store.get(id);
-    if (!state) throw this.doesNotExist(id);
     return new TaskResult(state);
   }
 
@@ -132,8 +111,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
    * finished. Resolves once the result is finished (FAILED with `TaskCancelled`).
    */
   override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
-    const job = state.handle as BackendJob | null;
-    if (isFinished(state) || job === null || this.#pool === null) return false;
+    const job = this.handleOf(state);
+    if (isFinished(state) || job === undefined || this.#pool === null) return false;
     if (!this.#pool.cancel(job.key, cancellationError(reason), this.cancelGraceMs)) return false;
     await this.waitForState(state, undefined);
     return true;
@@ -146,10 +125,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
    * once, and a running attempt that fails is not retried either. Workers left idle exit at once.
    */
   override async close(options: CloseOptions = {}): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#dropRetries();
-    }
+    if (this.markClosed()) this.#dropRetries();
     await this.#pool?.close(options);
   }
 
@@ -189,26 +165,13 @@ export abstract class PoolBackend extends BaseTaskBackend {
         : null,
       state,
     };
-    state.handle = job;
+    this.setHandle(state, job);
     this.#ensurePool().submit(job);
   }
 
   #finished(job: BackendJob, outcome: Outcome, at: number): void {
-    const { state } = job;
-    if (!outcome.ok) {
-      const delay = this.#closed ? null : retryDelay(state.task, outcome.error, job.attempt);
-      if (delay !== null) {
-        recordRetry(state, outcome.error);
-        this.#submit(state, job.attempt + 1, delay > 0 ? at + delay : null);
-        return;
-      }
-    }
-    const signal = state.task.signal;
-    if (signal !== null) this.#signals.unwatch(signal, state);
-    state.handle = null;
-    if (outcome.ok) recordSucceeded(state, outcome.value, at);
-    else recordFailed(state, outcome.error, at);
-    this.#store.finished(state);
+    const delay = this.settle(job.state, outcome, job.attempt, at);
+    if (delay !== null) this.#submit(job.state, job.attempt + 1, delay > 0 ? at + delay : null);
   }
 
   /** Measures the arguments exactly (the cheap bound was over the limit) and refuses them if too big. */
@@ -231,9 +194,9 @@ export abstract class PoolBackend extends BaseTaskBackend {
     const pool = this.#pool;
     if (pool === null) return;
     const waiting: BackendJob[] = [];
-    for (const state of this.#store.values()) {
-      const job = state.handle as BackendJob | null;
-      if (job !== null && job.attempt > 1 && state.status === TaskResultStatus.READY) waiting.push(job);
+    for (const state of this.storedStates()) {
+      const job = this.handleOf(state);
+      if (job !== undefined && job.attempt > 1 && state.status === TaskResultStatus.READY) waiting.push(job);
     }
     for (const job of waiting) {
       const task = job.state.task;

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { InvalidTaskBackend } from "../errors.ts";
-import { isTimerMs, MAX_TIMER_MS } from "../validation.ts";
+import type { RecycleOptions } from "../pool/types.ts";
+import { isTimerMs, MAX_TIMER_MS } from "../timers.ts";
 import { type OptionSpec, positiveInteger, readOptions } from "./options.ts";
 
 /** The lane every queue without its own `options.queues` entry shares. */
@@ -57,13 +58,6 @@ const optionalPositiveInteger = (expected: string): OptionSpec<number | null> =>
 });
 
 /** Recycling settings as the engine takes them (only the ones the user set). */
-export interface RecycleOptions {
-  maxTasksPerWorker?: number;
-  maxWorkerMemoryMb?: number;
-  idleTimeoutMs?: number;
-  minWorkers?: number;
-}
-
 /**
  * Reads and checks the options of `thread-pool` and `process-pool`. Every name and value is
  * checked, and an error names the option and the backend alias.

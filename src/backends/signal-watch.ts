@@ -1,4 +1,11 @@
+import { onAbort } from "../abort.ts";
 import type { ResultState } from "../result.ts";
+
+/** The results waiting on one signal, and how to stop listening to it. */
+interface Watched {
+  readonly states: Set<ResultState>;
+  readonly stop: () => void;
+}
 
 /**
  * Cancels results when their task's `AbortSignal` aborts, with one "abort" listener per signal
@@ -6,7 +13,7 @@ import type { ResultState } from "../result.ts";
  * eleven, and cost a closure each). A signal's listener goes once no result needs it.
  */
 export class SignalWatch {
-  readonly #watched = new Map<AbortSignal, Set<ResultState>>();
+  readonly #watched = new Map<AbortSignal, Watched>();
   readonly #cancel: (state: ResultState, reason: unknown) => void;
 
   /** @param cancel - called for every watched result when its signal aborts. */
@@ -16,28 +23,26 @@ export class SignalWatch {
 
   /** Cancels `state` when `signal` aborts, until `unwatch`. The signal must not have aborted yet. */
   watch(signal: AbortSignal, state: ResultState): void {
-    let states = this.#watched.get(signal);
-    if (states === undefined) {
-      states = new Set();
-      this.#watched.set(signal, states);
-      signal.addEventListener("abort", this.#onAbort, { once: true });
+    let watched = this.#watched.get(signal);
+    if (watched === undefined) {
+      watched = { states: new Set(), stop: onAbort(signal, (reason) => this.#aborted(signal, reason)) };
+      this.#watched.set(signal, watched);
     }
-    states.add(state);
+    watched.states.add(state);
   }
 
   /** Stops watching `state` (it finished); a no-op when it is not watched. */
   unwatch(signal: AbortSignal, state: ResultState): void {
-    const states = this.#watched.get(signal);
-    if (states === undefined || !states.delete(state) || states.size > 0) return;
+    const watched = this.#watched.get(signal);
+    if (watched === undefined || !watched.states.delete(state) || watched.states.size > 0) return;
     this.#watched.delete(signal);
-    signal.removeEventListener("abort", this.#onAbort);
+    watched.stop();
   }
 
-  readonly #onAbort = (event: Event): void => {
-    const signal = event.target as AbortSignal;
-    const states = this.#watched.get(signal);
+  #aborted(signal: AbortSignal, reason: unknown): void {
+    const watched = this.#watched.get(signal);
     this.#watched.delete(signal);
-    if (states === undefined) return;
-    for (const state of states) this.#cancel(state, signal.reason);
-  };
+    if (watched === undefined) return;
+    for (const state of watched.states) this.#cancel(state, reason);
+  }
 }

@@ -6,11 +6,11 @@ import { defaultBackoff, retryDelay } from "../backoff.ts";
 import { BackendClosed, WorkerLost } from "../errors.ts";
 import { taskEvents } from "../events.ts";
 import { activeLogger } from "../log.ts";
+import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob } from "../pool/types.ts";
 import type { TaskProgress } from "../progress.ts";
 import { TaskResult, TaskResultStatus } from "../result.ts";
-import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { splitModulePath } from "../task-loader.ts";
@@ -283,8 +283,9 @@ export class DatabaseWorker {
             backend: this.#backend.alias,
             enqueuedAt: row.enqueuedAt,
             startedAt: row.startedAt,
-            // The child appends its own id; the row already holds this worker's.
+            // The row holds this worker's id for the attempt: the task sees that, not its child's.
             workerIds: row.workerIds.slice(0, -1),
+            attemptWorkerId: row.workerIds.at(-1) ?? this.#options.workerId,
             errors: [...row.errors],
           }
         : null,

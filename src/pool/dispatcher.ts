@@ -1,10 +1,9 @@
-import { CLAIM_SLOTS } from "./claims.ts";
-import { type Lane, MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
+import { CLAIM_SLOTS } from "../wire/claims.ts";
+import { MAX_HELD_PER_WORKER, PREFETCH_BUDGET_MS } from "./lane.ts";
 import type { ModuleRefs } from "./module-refs.ts";
-import { DEFINE, RUN } from "./protocol.ts";
 import type { Recall } from "./recall.ts";
 import type { PoolJob } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import type { Workforce } from "./workforce.ts";
 
 // A held job keeps its claim slot: a worker must never hold as many jobs as there are slots.
@@ -56,8 +55,8 @@ export class Dispatcher {
   }
 
   /** Hands waiting jobs to the lane's ready workers, sends them, and forks workers if some still wait. */
-  dispatch(lane: Lane): void {
-    lane.dirty = false;
+  dispatch(lane: SlotLane): void {
+    lane.markClean();
     if (this.#workforce.terminated) return;
     const workers = lane.workers;
     let now = -1;
@@ -83,7 +82,7 @@ export class Dispatcher {
   }
 
   /** Round-robin over the busy workers, within each one's room. */
-  #handAhead(lane: Lane, now: number): void {
+  #handAhead(lane: SlotLane, now: number): void {
     const workers = lane.workers;
     const ewma = lane.ewma;
     const room: number[] = [];
@@ -114,15 +113,8 @@ export class Dispatcher {
   }
 
   #give(slot: WorkerSlot, job: PoolJob): void {
-    const ref = this.#refs.ref(job.moduleUrl, job.exportName);
-    if (slot.knownRefs[ref] !== true) {
-      slot.knownRefs[ref] = true;
-      slot.out.push([DEFINE, ref, job.moduleUrl, job.exportName]);
-    }
-    const seq = slot.claimSeq(job.key);
-    slot.out.push([RUN, job.key, ref, job.priority, job.args, job.resultId, job.attempt, job.contextMeta ?? 0, seq]);
-    slot.inflight.set(job.key, job);
+    const given = slot.give(job, this.#refs.ref(job.moduleUrl, job.exportName));
     // Counting jobs handed rather than finished caps what it runs, prefetch or not.
-    if (++slot.given >= this.#maxTasks) this.#workforce.retire(slot);
+    if (given >= this.#maxTasks) this.#workforce.retire(slot);
   }
 }

@@ -1,5 +1,5 @@
 import { TaskModuleError } from "../errors.ts";
-import type { Outcome } from "../run-task.ts";
+import type { Outcome } from "../outcome.ts";
 import { toTaskError } from "../task-error.ts";
 import type { PoolJob } from "./types.ts";
 

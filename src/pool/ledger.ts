@@ -1,5 +1,5 @@
+import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { Outcome } from "../run-task.ts";
 import { describeThrown, type TaskError } from "../task-error.ts";
 import { KeepAlive } from "./keep-alive.ts";
 import type { PoolJob, PoolListener } from "./types.ts";

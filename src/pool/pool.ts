@@ -1,13 +1,8 @@
 import { BackendClosed } from "../errors.ts";
-import type { Outcome } from "../run-task.ts";
+import type { Outcome } from "../outcome.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
-import { DelayedJobs } from "./delayed.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { ImportKills } from "./import-kills.ts";
-import { Lane } from "./lane.ts";
-import { type Cancellation, JobLedger } from "./ledger.ts";
-import { ModuleRefs } from "./module-refs.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
 import {
   CANCEL,
   DROPPED,
@@ -21,14 +16,20 @@ import {
   SUCCEEDED,
   WARNING,
   type WorkerFrame,
-} from "./protocol.ts";
+} from "../wire/protocol.ts";
+import { DelayedJobs } from "./delayed.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { ImportKills } from "./import-kills.ts";
+import { Lane } from "./lane.ts";
+import { type Cancellation, JobLedger } from "./ledger.ts";
+import { ModuleRefs } from "./module-refs.ts";
 import { Recall } from "./recall.ts";
 import { type RecyclePolicy, recyclePolicy } from "./recycle.ts";
 import { ProcessRuntime } from "./runtime/process.ts";
 import { ThreadRuntime } from "./runtime/thread.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import { reportWorkerWarning } from "./worker-warning.ts";
 import { droppedOutcome, Workforce } from "./workforce.ts";
 
@@ -42,8 +43,6 @@ export type {
 } from "./types.ts";
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-/** setTimeout's largest delay, the bound of a job's timeout and a cancel's grace. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** `PoolOptions.importTimeoutMs` when it is left out. */
 export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
 
@@ -60,7 +59,7 @@ export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
  */
 export class WorkerPool {
   readonly #ledger: JobLedger;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, SlotLane>();
   readonly #refs = new ModuleRefs();
   readonly #delayed: DelayedJobs;
   readonly #recycle: RecyclePolicy;
@@ -69,7 +68,7 @@ export class WorkerPool {
   readonly #importKills = new ImportKills();
   readonly #recall: Recall;
   readonly #dispatcher: Dispatcher;
-  #dirty: Lane[] = [];
+  #dirty: SlotLane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
 
@@ -101,23 +100,21 @@ export class WorkerPool {
     });
     this.#recall = new Recall(this.#ledger, {
       requeue: (lane, job) => {
-        lane.queue.unshift(job);
+        lane.unshift(job);
         this.#markDirty(lane);
       },
       dispatch: (lane) => this.#dispatcher.dispatch(lane),
       cancelRunning: (slot, job, cancellation) => this.#cancelRunning(slot, job, cancellation),
       letGoOfImport: (slot, job, cancellation) => {
         // The worker has it as its current job (it claimed it to import), whatever it reported yet.
-        slot.current = job;
-        slot.currentStartedAt = -1;
-        slot.loadingSince = Date.now();
+        slot.startLoading(job);
         this.#ledger.finish(job, droppedOutcome(), slot.loadingSince);
         this.#workforce.armLetGo(slot, job, cancellation);
       },
     });
     this.#dispatcher = new Dispatcher(this.#refs, this.#recycle.maxTasksPerWorker, this.#workforce, this.#recall);
     for (const [name, config] of Object.entries(options.lanes)) {
-      const lane = new Lane(name, config.maxWorkers);
+      const lane: SlotLane = new Lane(name, config.maxWorkers);
       this.#lanes.set(name, lane);
       this.#workforce.addLane(lane);
     }
@@ -223,7 +220,7 @@ export class WorkerPool {
     return this.#closing;
   }
 
-  #enqueue(lane: Lane, job: PoolJob): void {
+  #enqueue(lane: SlotLane, job: PoolJob): void {
     if (this.#importKills.size !== 0) {
       const failed = this.#importKills.outcome(job);
       if (failed !== undefined) {
@@ -232,14 +229,13 @@ export class WorkerPool {
         return;
       }
     }
-    lane.queue.push(job);
+    lane.push(job);
     this.#markDirty(lane);
   }
 
   /** Queues a dispatch pass over the lane for the next microtask (one per lane however many jobs came). */
-  #markDirty(lane: Lane): void {
-    if (lane.dirty) return;
-    lane.dirty = true;
+  #markDirty(lane: SlotLane): void {
+    if (!lane.markDirty()) return;
     this.#dirty.push(lane);
     if (!this.#dispatchQueued) {
       this.#dispatchQueued = true;
@@ -263,7 +259,7 @@ export class WorkerPool {
       // Drained in order and pushed back in order: the others keep their places.
       for (const job of lane.drain()) {
         const failed = this.#importKills.outcome(job);
-        if (failed === undefined) lane.queue.push(job);
+        if (failed === undefined) lane.push(job);
         else this.#ledger.finish(job, failed, now);
       }
     }
@@ -282,17 +278,13 @@ export class WorkerPool {
       case STARTED: {
         const job = slot.inflight.get(frame[1]);
         if (job === undefined) return;
-        slot.current = job;
-        slot.currentStartedAt = frame[2];
-        slot.currentHeardAt = Date.now();
-        if (slot.claimed.size !== 0) slot.claimed.delete(job.key);
-        slot.lane.failureStreak = 0;
-        slot.fatal = null; // an earlier uncaught error that user code survived is not this job's
+        slot.startRunning(job, frame[2]);
+        slot.lane.workerRan();
         if (slot.deadlineKey === job.key) {
           // Its import was timed: against its own timeout, which goes on, or the import timeout, which ends.
           if (job.timeoutMs == null) slot.clearDeadline();
         } else {
-          if (slot.deadline !== null) slot.clearDeadline();
+          slot.clearDeadline();
           // A job without a timeout arms nothing: no timer on the common path.
           if (job.timeoutMs != null) this.#workforce.armTimeout(slot, job, job.timeoutMs, null);
         }
@@ -316,10 +308,7 @@ export class WorkerPool {
       case LOADING: {
         const job = slot.inflight.get(frame[1]);
         if (job === undefined) return;
-        slot.current = job;
-        slot.currentStartedAt = -1;
-        slot.loadingSince = Date.now();
-        if (slot.claimed.size !== 0) slot.claimed.delete(job.key);
+        slot.startLoading(job);
         // Already cancelled (and finished) while the import began: its let-go timer runs.
         if (slot.deadlineKey === job.key) return;
         // The import counts against the job's timeout; without one, the import timeout bounds it.
@@ -329,30 +318,20 @@ export class WorkerPool {
         return;
       }
       case READY:
-        if (slot.ready) return;
-        slot.ready = true;
-        slot.accepting = !slot.retiring && !slot.leaving;
-        slot.lane.starting--;
-        slot.lane.startupFailures = 0;
+        slot.markReady();
         return;
       case FATAL:
-        slot.fatal = frame[1];
+        slot.reportFatal(frame[1]);
         return;
       case DROPPED: {
-        const job = slot.inflight.get(frame[1]);
+        const job = slot.release(frame[1]);
         if (job === undefined) return;
-        slot.inflight.delete(frame[1]);
-        slot.claimed.delete(frame[1]);
-        if (slot.current === job) {
-          slot.current = null;
-          slot.clearDeadline();
-        }
         // Finished already when it was taken back; otherwise this came before the control's answer.
         this.#ledger.finish(job, droppedOutcome(), Date.now());
         return;
       }
       case MEMORY:
-        slot.rssMb = frame[1];
+        slot.reportMemory(frame[1]);
         if (frame[1] > this.#recycle.maxWorkerMemoryMb) this.#workforce.retire(slot);
         return;
       case WARNING:
@@ -362,16 +341,8 @@ export class WorkerPool {
   }
 
   #settle(slot: WorkerSlot, key: number, at: number, outcome: Outcome): void {
-    const job = slot.inflight.get(key);
+    const job = slot.finish(key, at);
     if (job === undefined) return;
-    slot.inflight.delete(key);
-    if (slot.claimed.size !== 0) slot.claimed.delete(key);
-    slot.tasksDone++;
-    if (slot.current === job) {
-      if (slot.currentStartedAt >= 0) slot.lane.recordRunTime(at - slot.currentStartedAt);
-      slot.current = null;
-      slot.clearDeadline();
-    }
     this.#ledger.finish(job, outcome, at);
   }
 
@@ -389,7 +360,7 @@ export class WorkerPool {
     for (const job of this.#delayed.take((j) => (j.runAfter ?? 0) > deadline)) {
       this.#ledger.finish(job, closed, Date.now());
     }
-    this.#workforce.draining = true;
+    this.#workforce.drain();
     for (const lane of this.#lanes.values()) this.#workforce.retireIdle(lane);
     if (this.#ledger.size > 0) {
       await new Promise<void>((resolve) => {
@@ -401,7 +372,7 @@ export class WorkerPool {
       });
       this.#ledger.onDrained = null;
     }
-    this.#workforce.terminated = true;
+    this.#workforce.terminate();
     const now = Date.now();
     for (const job of this.#delayed.take(() => true)) this.#ledger.finish(job, closed, now);
     this.#delayed.dispose();

@@ -1,8 +1,7 @@
-import { LOST, TAKEN, TAKEN_IMPORTING, type WithdrawResult } from "./claims.ts";
-import type { Lane } from "./lane.ts";
+import { LOST, TAKEN, TAKEN_IMPORTING, type WithdrawResult } from "../wire/claims.ts";
 import type { Cancellation, JobLedger } from "./ledger.ts";
 import type { PoolJob } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import { droppedOutcome } from "./workforce.ts";
 
 /**
@@ -17,9 +16,9 @@ const SWEEP_MS = 10;
 /** What taking jobs back needs from the pool. */
 export interface RecallHooks {
   /** A job taken back goes to the front of its priority in the lane, which needs a dispatch pass. */
-  requeue(lane: Lane, job: PoolJob): void;
+  requeue(lane: SlotLane, job: PoolJob): void;
   /** Runs a dispatch pass over the lane (which checks its workers again). */
-  dispatch(lane: Lane): void;
+  dispatch(lane: SlotLane): void;
   /** A cancelled job turned out to run: abort its signal, and let its grace run from its start. */
   cancelRunning(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void;
   /** A cancelled job was taken back while its module is imported: its worker has a grace to let go. */
@@ -36,7 +35,7 @@ export class Recall {
   readonly #ledger: JobLedger;
   readonly #hooks: RecallHooks;
   /** Lanes with jobs handed ahead, checked every SWEEP_MS while some remain. */
-  readonly #watched = new Set<Lane>();
+  readonly #watched = new Set<SlotLane>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(ledger: JobLedger, hooks: RecallHooks) {
@@ -45,7 +44,7 @@ export class Recall {
   }
 
   /** Takes back the buffered jobs of the lane's workers whose current job (or import) outlasted what was expected. */
-  overdue(lane: Lane, now: number): void {
+  overdue(lane: SlotLane, now: number): void {
     const expected = Number.isNaN(lane.ewma) ? 0 : lane.ewma;
     for (const slot of lane.workers) {
       if (slot.current === null || slot.leaving || slot.buffered() <= 0) continue;
@@ -59,7 +58,7 @@ export class Recall {
   }
 
   /** Checks the lane's workers again in SWEEP_MS (and then every SWEEP_MS while they hold buffered jobs). */
-  watch(lane: Lane): void {
+  watch(lane: SlotLane): void {
     this.#watched.add(lane);
     this.#timer ??= setTimeout(this.#sweep, SWEEP_MS).unref();
   }
@@ -109,7 +108,7 @@ export class Recall {
     if (keys.size === 0) return;
     const seqs = slot.seqsOf(keys);
     const ordered = [...seqs.entries()].sort((a, b) => b[0] - a[0]);
-    for (const [key] of ordered) slot.withdrawing.add(key);
+    for (const [key] of ordered) slot.markWithdrawing(key);
     const results = slot.worker.withdraw(
       ordered.map(([, seq]) => seq),
       cancel,
@@ -124,11 +123,11 @@ export class Recall {
     const key = slot.keyOf(seq);
     const job = key === undefined ? undefined : slot.inflight.get(key);
     if (job === undefined) return; // it finished meanwhile, or the worker died
-    slot.withdrawing.delete(job.key);
+    slot.withdrawAnswered(job.key);
     const cancellation = this.#ledger.cancellation(job.key);
     if (result === LOST) {
       // The worker has it (its start is on the way): not to be asked for again.
-      if (slot.current !== job) slot.claimed.add(job.key);
+      if (slot.current !== job) slot.markClaimed(job.key);
       if (cancellation !== undefined) this.#hooks.cancelRunning(slot, job, cancellation);
       return;
     }
@@ -138,10 +137,7 @@ export class Recall {
       return;
     }
     if (result !== TAKEN) return;
-    slot.inflight.delete(job.key);
-    // It may be handed to this worker again, under a new seq: the old slot must not look held.
-    slot.releaseSeq(seq);
-    slot.given--;
+    slot.takenBack(job.key, seq);
     if (cancellation !== undefined) this.#ledger.finish(job, droppedOutcome(), Date.now());
     else this.#hooks.requeue(slot.lane, job);
   }

@@ -1,6 +1,7 @@
 import type { JsonValue } from "../json.ts";
+import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { Outcome, WorkerResultMeta } from "../run-task.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** One attempt of one task, as the backend hands it to the pool. */
 export interface PoolJob {

@@ -3,7 +3,7 @@
  * channel while the child's main thread may be stuck in a synchronous task.
  *
  * - It answers the pool's requests to take back buffered jobs (recall, cancel) at once, by racing
- *   the main thread for each job's claim word (see src/pool/claims.ts).
+ *   the main thread for each job's claim word (see src/wire/claims.ts).
  * - It is the child's parent-death watchdog: when the control channel ends (the parent died, by
  *   whatever signal), it kills the child's process group, or the child alone if it leads none. A
  *   `process.exit()` here would only end this thread.
@@ -14,7 +14,7 @@
  * Requests are lines `[seq, evenImporting, seq, evenImporting, …]`; answers are lines
  * `[seq, result, seq, result, …]` with the results of `ClaimWords.withdraw`.
  */
-import { CLAIM_SLOTS, LOST, TAKEN, TAKEN_IMPORTING } from "../pool/claims.ts";
+import { CLAIM_SLOTS, LOST, TAKEN, TAKEN_IMPORTING } from "../wire/claims.ts";
 
 // `withdraw` and `unclaimed` below are ClaimWords.withdraw and unclaimed() of claims.ts, in plain
 // JavaScript: keep them in step.

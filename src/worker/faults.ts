@@ -5,7 +5,7 @@
  * Node's state is unsafe after one, but the parent learns whose code threw.
  */
 import { currentResultId } from "../context.ts";
-import { FATAL, WARNING } from "../pool/protocol.ts";
+import { FATAL, WARNING } from "../wire/protocol.ts";
 import type { JobHistory } from "./job-history.ts";
 
 /** The warning code of a reported unhandled rejection. */

@@ -1,5 +1,6 @@
 import type { JsonValue } from "../json.ts";
-import type { WorkerResultMeta } from "../run-task.ts";
+import { runsBefore } from "../priority.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** A job the worker holds: running, or waiting behind the running one. */
 export interface BufferedJob {
@@ -59,8 +60,4 @@ export class JobBuffer {
     }
     return job;
   }
-}
-
-function runsBefore(a: BufferedJob, b: BufferedJob): boolean {
-  return a.priority > b.priority || (a.priority === b.priority && a.key < b.key);
 }

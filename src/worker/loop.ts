@@ -1,5 +1,9 @@
 import type { TaskContext } from "../context.ts";
-import type { ClaimWords } from "../pool/claims.ts";
+import type { Outcome } from "../outcome.ts";
+import type { TaskProgress } from "../progress.ts";
+import { makeContext, runTask } from "../run-task.ts";
+import { summarizeThrown, toTaskError } from "../task-error.ts";
+import type { ClaimWords } from "../wire/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -15,13 +19,12 @@ import {
   RUN,
   STARTED,
   SUCCEEDED,
-} from "../pool/protocol.ts";
-import type { TaskProgress } from "../progress.ts";
-import { makeContext, type Outcome, runTask, type WorkerResultMeta, workerSideResult } from "../run-task.ts";
-import { summarizeThrown, toTaskError } from "../task-error.ts";
+  type WorkerResultMeta,
+} from "../wire/protocol.ts";
 import { type BufferedJob, JobBuffer } from "./job-buffer.ts";
 import { JobHistory } from "./job-history.ts";
 import { BROKEN, LOADED, ModuleTable, type TaskEntry } from "./modules.ts";
+import { runningTaskResult } from "./task-result.ts";
 
 /** What the loop needs from its runtime (child process pipe or thread port). */
 export interface WorkerPort {
@@ -169,16 +172,24 @@ export class WorkerLoop {
 
   /** Runs one job; true when it went asynchronous (the loop resumes when it settles). */
   #run(job: BufferedJob, entry: TaskEntry): boolean {
+    const brand = entry.brand!;
+    if (brand.takesContext && job.meta === null) {
+      // A contract breach by whoever fed the pool, not the task's fault: said so, and nothing runs.
+      const breach = new TypeError(
+        `${entry.url}#${entry.exportName} takes a context, but the pool sent no context metadata for result ${job.resultId}`,
+      );
+      this.#out.push([FAILED, job.key, Date.now(), toTaskError(breach)]);
+      return false;
+    }
     const startedAt = Date.now();
     this.#out.push([STARTED, job.key, startedAt]);
     this.#flush();
     this.history.started(job.resultId, entry);
-    const brand = entry.brand!;
     let controller: AbortController | null = null;
     let context: TaskContext | null = null;
     if (brand.takesContext) {
       controller = new AbortController();
-      context = this.#context(job, entry, startedAt, controller.signal);
+      context = this.#context(job, job.meta!, entry, startedAt, controller.signal);
     }
     const outcome = runTask(brand, job.args, job.resultId, context);
     if (outcome instanceof Promise) {
@@ -219,23 +230,20 @@ export class WorkerLoop {
     this.#port.exit();
   }
 
-  #context(job: BufferedJob, entry: TaskEntry, startedAt: number, signal: AbortSignal): TaskContext {
-    const given = job.meta;
-    // The parent cannot know which worker will run the attempt, so the worker adds its own id.
-    const meta: WorkerResultMeta = {
-      id: given?.id ?? job.resultId,
-      backend: given?.backend ?? "",
-      enqueuedAt: given?.enqueuedAt ?? startedAt,
-      startedAt: given?.startedAt ?? null,
-      workerIds: [...(given?.workerIds ?? []), this.#port.workerId],
-      errors: given?.errors ?? [],
-    };
+  #context(
+    job: BufferedJob,
+    meta: WorkerResultMeta,
+    entry: TaskEntry,
+    startedAt: number,
+    signal: AbortSignal,
+  ): TaskContext {
     const key = job.key;
     const report = (progress: TaskProgress): void => {
       // Sent at once: the task may keep its thread busy for a long time after reporting.
       this.#port.send([[PROGRESS, key, progress]]);
     };
-    return makeContext(workerSideResult(meta, entry.exported, job.args, startedAt), job.attempt, report, signal);
+    const taskResult = runningTaskResult(meta, entry.exported, job.args, startedAt, this.#port.workerId);
+    return makeContext(taskResult, job.attempt, report, signal);
   }
 
   #flush(): void {

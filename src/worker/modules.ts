@@ -1,7 +1,8 @@
 import { readTaskBrand, type TaskBrand } from "../brand.ts";
 import { TaskModuleError } from "../errors.ts";
+import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { ensureTypeScript, isTypeScriptPath } from "../typescript.ts";
+import { importError, importModule, type ModuleNamespace, taskFromNamespace } from "../task-loader.ts";
 
 /** Loading state of one task export. */
 export const UNLOADED = 0;
@@ -30,9 +31,9 @@ export interface TaskEntry {
  */
 export class ModuleTable {
   readonly #entries: (TaskEntry | undefined)[] = [];
-  readonly #imports = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #imports = new Map<string, Promise<ModuleNamespace>>();
   /** How each import ended, once it has: another export of the module then resolves at once. */
-  readonly #settled = new Map<string, { namespace: Record<string, unknown> } | { cause: unknown }>();
+  readonly #settled = new Map<string, { namespace: ModuleNamespace } | { cause: unknown }>();
 
   define(ref: number, url: string, exportName: string): void {
     this.#entries[ref] = {
@@ -57,7 +58,7 @@ export class ModuleTable {
         const settled = this.#settled.get(entry.url);
         if (settled !== undefined) {
           if ("namespace" in settled) resolveExport(entry, settled.namespace);
-          else breakEntry(entry, importError(entry, settled.cause), settled.cause);
+          else breakEntry(entry, importError(entry.url, entry.exportName, settled.cause));
         }
       }
       return entry;
@@ -78,68 +79,37 @@ export class ModuleTable {
         },
         (cause: unknown) => {
           this.#settled.set(entry.url, { cause });
-          breakEntry(entry, importError(entry, cause), cause);
+          breakEntry(entry, importError(entry.url, entry.exportName, cause));
         },
       );
     }
     return entry.loading;
   }
 
-  #import(url: string): Promise<Record<string, unknown>> {
+  #import(url: string): Promise<ModuleNamespace> {
     let pending = this.#imports.get(url);
     if (pending === undefined) {
-      const ts = isTypeScriptPath(url) ? ensureTypeScript() : Promise.resolve();
-      pending = ts.then(() => import(url) as Promise<Record<string, unknown>>);
+      pending = importModule(url);
       this.#imports.set(url, pending);
     }
     return pending;
   }
 }
 
-function importError(entry: TaskEntry, cause: unknown): TaskModuleError {
-  return new TaskModuleError(
-    `Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`,
-  );
-}
-
-function resolveExport(entry: TaskEntry, namespace: Record<string, unknown>): void {
-  if (!Object.hasOwn(namespace, entry.exportName)) {
-    breakEntry(entry, new TaskModuleError(`Task module ${entry.url} has no export '${entry.exportName}'`), null);
+function resolveExport(entry: TaskEntry, namespace: ModuleNamespace): void {
+  let exported: AnyTask;
+  try {
+    exported = taskFromNamespace(namespace, entry.url, entry.exportName);
+  } catch (error) {
+    breakEntry(entry, error);
     return;
   }
-  const exported = namespace[entry.exportName];
-  const brand = readTaskBrand(exported);
-  if (brand === undefined) {
-    const what = exported === null ? "null" : typeof exported;
-    breakEntry(
-      entry,
-      new TaskModuleError(
-        `Export '${entry.exportName}' of ${entry.url} is not a task (got ${what}); define it with task()`,
-      ),
-      null,
-    );
-    return;
-  }
-  entry.brand = brand;
+  entry.brand = readTaskBrand(exported)!;
   entry.exported = exported;
   entry.state = LOADED;
 }
 
-function breakEntry(entry: TaskEntry, error: TaskModuleError, cause: unknown): void {
-  if (cause !== null) {
-    // The cause's own stack is what tells the user where their module went wrong.
-    (error as { cause?: unknown }).cause = cause;
-    const causeStack = cause instanceof Error && typeof cause.stack === "string" ? cause.stack : describe(cause);
-    error.stack = `${error.stack ?? error.message}\nCaused by: ${causeStack}`;
-  }
+function breakEntry(entry: TaskEntry, error: unknown): void {
   entry.error = toTaskError(error);
   entry.state = BROKEN;
-}
-
-function describe(thrown: unknown): string {
-  if (thrown instanceof Error || (typeof thrown === "object" && thrown !== null && "message" in thrown)) {
-    const err = thrown as Error;
-    return `${err.name || "Error"}: ${err.message}`;
-  }
-  return String(thrown);
 }

@@ -8,9 +8,9 @@
 import { Socket } from "node:net";
 import { Worker } from "node:worker_threads";
 import { markPoolWorker } from "../in-worker.ts";
-import { ClaimWords, claimBuffer } from "../pool/claims.ts";
-import { LineReader } from "../pool/framing.ts";
-import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../pool/protocol.ts";
+import { ClaimWords, claimBuffer } from "../wire/claims.ts";
+import { encodeBatch, LineReader } from "../wire/framing.ts";
+import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../wire/protocol.ts";
 import { CONTROL_THREAD_SOURCE } from "./control-thread.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
@@ -24,7 +24,7 @@ channel.setEncoding("utf8");
 /** The channel was ended from here: its end-of-file is our own exit, not the parent's death. */
 let ended = false;
 const send = (frames: unknown[]): void => {
-  channel.write(JSON.stringify(frames) + "\n");
+  channel.write(encodeBatch(frames));
 };
 
 const claims = claimBuffer();

@@ -3,7 +3,7 @@
  * A pipe whose reader is slower than the task keeps the rest in this process's memory, and a pipe
  * whose reader is gone fails every write with EPIPE.
  */
-import { WARNING } from "../pool/protocol.ts";
+import { WARNING } from "../wire/protocol.ts";
 
 /** The warning code of a report that the worker's stdout or stderr cannot be written to. */
 export const STDIO_FAILED = "TASKLANE_WORKER_STDIO";

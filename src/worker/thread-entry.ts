@@ -1,8 +1,8 @@
 /** Entry of a worker-thread worker: the same loop as a child process, over the thread's port. */
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { markPoolWorker } from "../in-worker.ts";
-import { ClaimWords } from "../pool/claims.ts";
-import type { ParentFrame } from "../pool/protocol.ts";
+import { ClaimWords } from "../wire/claims.ts";
+import type { ParentFrame } from "../wire/protocol.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
 

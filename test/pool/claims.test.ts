@@ -4,7 +4,7 @@
  * recall.test.ts; this pins the rules.
  */
 import { describe, expect, it } from "vitest";
-import { CLAIM_SLOTS, ClaimWords, claimBuffer, LOST, TAKEN, TAKEN_IMPORTING } from "../../src/pool/claims.ts";
+import { CLAIM_SLOTS, ClaimWords, claimBuffer, LOST, TAKEN, TAKEN_IMPORTING } from "../../src/wire/claims.ts";
 
 describe("ClaimWords", () => {
   it("lets exactly one side have a job: the worker to start it, or the pool to take it back", () => {

@@ -91,7 +91,8 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool failures (%s)"
       [missing, "task", /ERR_MODULE_NOT_FOUND|Cannot find module/],
       [throwing, "unreachable", /Error: this module refuses to load/],
       [TASKS, "noSuchExport", /has no export 'noSuchExport'/],
-      [TASKS, "notATask", /is not a task \(got number\)/],
+      // One wording with the CLI and enqueue (the task loader's).
+      [TASKS, "notATask", /is not a task \(it is a number\)/],
     ];
     for (const [module, exportName, cause] of cases) {
       // Several jobs each: one import attempt, the same answer for all of them.

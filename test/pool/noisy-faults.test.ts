@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { Outcome } from "../../src/run-task.ts";
+import type { Outcome } from "../../src/outcome.ts";
 import type { TaskError } from "../../src/task-error.ts";
 
 const script = fileURLToPath(new URL("../fixtures/pool/noisy-parent.ts", import.meta.url));

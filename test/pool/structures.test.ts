@@ -4,12 +4,12 @@ import { DelayHeap } from "../../src/pool/delay-heap.ts";
 import { DelayedJobs } from "../../src/pool/delayed.ts";
 import { Deque } from "../../src/pool/deque.ts";
 import { handAheadRoom } from "../../src/pool/dispatcher.ts";
-import { encodeBatch, LineReader, MalformedFrame } from "../../src/pool/framing.ts";
 import { Lane, MAX_HELD_PER_WORKER } from "../../src/pool/lane.ts";
 import { inheritedExecArgv } from "../../src/pool/runtime/entry.ts";
 import type { PoolJob } from "../../src/pool/types.ts";
 import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
+import { encodeBatch, LineReader, MalformedFrame } from "../../src/wire/framing.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
 
 describe("Deque", () => {

@@ -3,7 +3,7 @@
  * deterministic here, whatever the pool's prefetch decided.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/pool/claims.ts";
+import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/wire/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -16,7 +16,7 @@ import {
   RUN,
   STARTED,
   SUCCEEDED,
-} from "../../src/pool/protocol.ts";
+} from "../../src/wire/protocol.ts";
 import { WorkerLoop } from "../../src/worker/loop.ts";
 import { Gate, TASKS, waitUntil } from "./harness.ts";
 
@@ -105,6 +105,41 @@ describe("WorkerLoop", () => {
     expect(keysOf(STARTED)).toEqual([1, 3]);
     expect(keysOf(DROPPED)).toEqual([]);
     expect(frames().filter((f) => f[0] === FAILED)).toEqual([]);
+  });
+
+  it("gives a context task a view of its result built from the attempt's metadata", async () => {
+    const { loop, frames, keysOf } = recordingLoop();
+    const meta = { id: "r7", backend: "b", enqueuedAt: 5, startedAt: 6, workerIds: ["w0"], errors: [] };
+    loop.receive([[DEFINE, 0, TASKS, "withProgress"], run(1, 0, 0, [0], meta)] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 1, "the job finished");
+    const done = frames().find((f) => f[0] === SUCCEEDED)!;
+    // This worker's id comes last: the parent cannot know which worker runs the attempt.
+    expect(done[3]).toEqual({ attempt: 1, resultId: "r7", workerIds: ["w0", "w"] });
+    // Unless the feeder records the attempt under an id of its own (a database worker).
+    loop.receive([run(2, 0, 0, [0], { ...meta, attemptWorkerId: "db-1" })] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 2, "the second job finished");
+    const second = frames().filter((f) => f[0] === SUCCEEDED)[1]!;
+    expect(second[3]).toEqual({ attempt: 1, resultId: "r7", workerIds: ["w0", "db-1"] });
+  });
+
+  it("fails a context task sent without context metadata, saying so, and runs nothing", async () => {
+    const { loop, frames, keysOf } = recordingLoop();
+    loop.receive([
+      [DEFINE, 0, TASKS, "withProgress"],
+      [DEFINE, 1, TASKS, "add"],
+      run(1, 0, 0, [0]),
+      run(2, 1, 0, [1, 2]),
+    ] as never);
+    loop.pump();
+    await waitUntil(() => keysOf(SUCCEEDED).length === 1, "the next job finished");
+    const failed = frames().find((f) => f[0] === FAILED)!;
+    expect(failed[1]).toBe(1);
+    expect((failed[3] as { message: string }).message).toMatch(
+      /withProgress takes a context, but the pool sent no context metadata for result r1/,
+    );
+    expect(keysOf(STARTED)).toEqual([2]);
   });
 
   it("lets go of a job taken back while its module was imported (DROPPED), then goes on", async () => {

@@ -3,9 +3,9 @@ import { once } from "node:events";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { encodeBatch, LineReader } from "../../pool/framing.ts";
 import { MAX_HELD_PER_WORKER } from "../../pool/lane.ts";
 import { childExecArgv } from "../../pool/runtime/entry.ts";
+import { encodeBatch, LineReader } from "../../wire/framing.ts";
 import { benchFile } from "../paths.ts";
 import type { RawName } from "../types.ts";
 

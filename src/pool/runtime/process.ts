@@ -12,9 +12,9 @@
 import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { WithdrawResult } from "../claims.ts";
-import { LineReader, MalformedFrame } from "../framing.ts";
-import { CONTROL_FD, DATA_FD } from "../protocol.ts";
+import type { WithdrawResult } from "../../wire/claims.ts";
+import { encodeBatch, LineReader, MalformedFrame } from "../../wire/framing.ts";
+import { CONTROL_FD, DATA_FD } from "../../wire/protocol.ts";
 import { childExecArgv, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
 
@@ -42,7 +42,6 @@ const STDIO: StdioOptions = (() => {
 
 /** Starts child-process workers running `process-entry`. */
 export class ProcessRuntime implements Runtime {
-  readonly kind = "process" as const;
   readonly #argv: string[];
 
   constructor(extraExecArgv: readonly string[] = []) {
@@ -150,7 +149,7 @@ class ProcessWorker implements RuntimeWorker {
   }
 
   send(frames: readonly unknown[]): void {
-    if (!this.#exited) this.#channel.write(JSON.stringify(frames) + "\n");
+    if (!this.#exited) this.#channel.write(encodeBatch(frames));
   }
 
   withdraw(seqs: readonly number[], evenImporting: boolean): null {
@@ -158,7 +157,7 @@ class ProcessWorker implements RuntimeWorker {
     const asks: number[] = [];
     const flag = evenImporting ? 1 : 0;
     for (const seq of seqs) asks.push(seq, flag);
-    this.#control.write(JSON.stringify(asks) + "\n");
+    this.#control.write(encodeBatch(asks));
     return null;
   }
 

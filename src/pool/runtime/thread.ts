@@ -8,8 +8,8 @@
  */
 import { Worker } from "node:worker_threads";
 import { TSX_REGISTERED } from "../../typescript.ts";
-import { ClaimWords, claimBuffer, type WithdrawResult } from "../claims.ts";
-import { isBatch } from "../framing.ts";
+import { ClaimWords, claimBuffer, type WithdrawResult } from "../../wire/claims.ts";
+import { isBatch } from "../../wire/framing.ts";
 import { entryNeedsTsx, inheritedExecArgv, tsxModuleUrls, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
 
@@ -30,7 +30,6 @@ function bootstrapSource(entryUrl: string): string {
 
 /** Starts worker threads running `thread-entry`. */
 export class ThreadRuntime implements Runtime {
-  readonly kind = "thread" as const;
   readonly #execArgv: string[] | undefined;
 
   constructor(extraExecArgv: readonly string[] = []) {

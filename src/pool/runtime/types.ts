@@ -1,4 +1,4 @@
-import type { WithdrawResult } from "../claims.ts";
+import type { WithdrawResult } from "../../wire/claims.ts";
 
 /** How a worker ended, as its runtime reports it. */
 export interface WorkerExit {
@@ -54,7 +54,6 @@ export interface RuntimeWorker {
 
 /** Starts workers of one kind. */
 export interface Runtime {
-  readonly kind: "process" | "thread";
   /**
    * Starts a worker; the hooks receive its frames and its exit. Never keeps the event loop alive by
    * itself (the pool holds its own handle while it has work).

@@ -7,7 +7,7 @@
  * chunk, however many batches the chunk holds.
  */
 
-/** Encodes one batch of frames as a line. */
+/** Encodes one batch (of frames, or of a control thread's asks) as a line: the one encoder of both sides. */
 export function encodeBatch(frames: readonly unknown[]): string {
   return JSON.stringify(frames) + "\n";
 }

@@ -9,7 +9,6 @@
 
 import type { JsonValue } from "../json.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { WorkerResultMeta } from "../run-task.ts";
 import type { TaskError } from "../task-error.ts";
 
 /**
@@ -19,6 +18,27 @@ import type { TaskError } from "../task-error.ts";
  */
 export const DATA_FD = 37;
 export const CONTROL_FD = 38;
+
+/**
+ * What the parent tells a worker about the result a context-taking job belongs to, once per attempt,
+ * so the task's `context.taskResult` can show it. The worker adds its own id to `workerIds`.
+ */
+export interface WorkerResultMeta {
+  id: string;
+  backend: string;
+  enqueuedAt: number;
+  /** When the first attempt started; null for the first attempt (it starts in the worker). */
+  startedAt: number | null;
+  /** One id per earlier attempt. */
+  workerIds: string[];
+  /** One record per earlier failed attempt, oldest first. */
+  errors: TaskError[];
+  /**
+   * The id this attempt is recorded under, when whoever feeds the pool records its own (a database
+   * worker records itself, not its child); left out, the child's own id is the attempt's.
+   */
+  attemptWorkerId?: string;
+}
 
 // Parent → worker.
 
