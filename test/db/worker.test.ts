@@ -71,6 +71,26 @@ describe("tasklane worker", () => {
     expect(db.lines()).toHaveLength(2);
   });
 
+  it("never claims ahead of a lane of long tasks: what waits stays READY for another worker", async () => {
+    db = tempDatabase();
+    db.use();
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await sleep.enqueue(400, db.log));
+    const [first, second, third] = results as [TaskResult, TaskResult, TaskResult];
+    const run = worker(db, ["--concurrency", "1"]);
+    const started = (r: TaskResult) => db.lines().includes(`start ${r.id}`);
+    await until(() => started(first), "the first task started");
+    // Nothing measured yet: one row per free child.
+    expect([await statusOf(second), await statusOf(third)]).toEqual(["READY", "READY"]);
+    await until(() => started(second), "the second task started");
+    // Measured long now: still nothing claimed ahead.
+    expect(await statusOf(first)).toBe("SUCCESSFUL");
+    expect(await statusOf(third)).toBe("READY");
+    await third.wait({ timeoutMs: 30_000 });
+    run.child.kill("SIGTERM");
+    expect((await run.exited).code).toBe(0);
+  });
+
   it("retries with the task's maxAttempts, never an unrecoverable error, and stops at a timeout", async () => {
     db = tempDatabase();
     db.use();
