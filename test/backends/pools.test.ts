@@ -30,6 +30,7 @@ import {
 } from "../fixtures/pools/tasks.ts";
 import { InProcessDatabase } from "../support/database-backend.ts";
 import { type Gate, isAlive, openGate, until } from "../support/gate.ts";
+import { itWhere } from "../support/where.ts";
 
 type PoolOptions = { maxWorkers?: number; maxResults?: number; queues?: Record<string, { maxWorkers: number }> };
 
@@ -249,7 +250,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   });
 
   // On process-pool the worker prints to stderr: test/pool/noisy-faults.test.ts runs it with stderr piped.
-  it.skipIf(backendName !== "thread-pool")(
+  itWhere(backendName === "thread-pool")(
     "fails the task whose worker dies of an uncaught exception, and keeps working",
     async () => {
       use({ maxWorkers: 1 });
@@ -261,7 +262,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   );
 
   // The database worker loads the task in its own (parent) process, where this module loads.
-  it.skipIf(isDatabase)(
+  itWhere(!isDatabase)(
     "fails tasks whose module cannot be imported in the worker, naming the module, without a fork storm",
     async () => {
       use({ maxWorkers: 2 });
@@ -279,7 +280,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   );
 
   // Rows stay until `tasklane prune` (test/db covers it); maxResults is an in-memory bound.
-  it.skipIf(isDatabase)(
+  itWhere(!isDatabase)(
     "keeps finished results up to maxResults, and every held result still resolves (100k tasks)",
     async () => {
       use({ maxWorkers: 2, maxResults: 1000 });
@@ -297,7 +298,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   );
 
   // The worker process owns the children, not the backend: test/db/worker.test.ts drains it.
-  it.skipIf(isDatabase)("close() lets running work finish, then leaves no worker behind", async () => {
+  itWhere(!isDatabase)("close() lets running work finish, then leaves no worker behind", async () => {
     use({ maxWorkers: 2 });
     const running = await gate.enqueue(gates.url("c"), "c");
     await gates.arrived("c");

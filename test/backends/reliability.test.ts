@@ -24,6 +24,7 @@ import {
 import { gate } from "../fixtures/pools/tasks.ts";
 import { InProcessDatabase } from "../support/database-backend.ts";
 import { type Gate, openGate, until } from "../support/gate.ts";
+import { itWhere } from "../support/where.ts";
 
 type Options = Record<string, unknown>;
 
@@ -73,7 +74,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s reliabil
     });
 
     // A function cannot be stored in a row: the database backend refuses one at enqueue (test/db).
-    it.skipIf(isDatabase)("asks a backoff function for each delay, and stops when it returns null", async () => {
+    itWhere(!isDatabase)("asks a backoff function for each delay, and stops when it returns null", async () => {
       use();
       const asked: [string, number][] = [];
       const backoff = (error: { message: string }, attempt: number) => {
@@ -222,7 +223,7 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s reliabil
 
   describe("recycling and bad input", () => {
     // Counted by child: a database result names the worker that claimed it, never the child.
-    it.skipIf(isDatabase)("replaces a worker after maxTasksPerWorker tasks, failing nothing", async () => {
+    itWhere(!isDatabase)("replaces a worker after maxTasksPerWorker tasks, failing nothing", async () => {
       use({ maxTasksPerWorker: 2 });
       const results = [];
       for (let i = 0; i < 6; i++) results.push(await (await echoBack.enqueue(`t${i}`)).wait({ timeoutMs: 20_000 }));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { itWhere } from "../support/where.ts";
 import { errorOf, Gate, Harness, isAlive, type RuntimeKind, TASKS, waitUntil } from "./harness.ts";
 
 const workerName = (runtime: RuntimeKind, workerId: string) =>
@@ -51,7 +52,7 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool failures (%s)"
   });
 
   // On the process runtime the worker prints to stderr: test/pool/noisy-faults.test.ts runs it with stderr piped.
-  it.skipIf(runtime === "process")("names an uncaught exception thrown from a timer", async () => {
+  itWhere(runtime !== "process")("names an uncaught exception thrown from a timer", async () => {
     const h = new Harness(runtime);
     const handle = h.submit("throwsFromTimer");
     const { workerId } = await handle.started;
@@ -127,7 +128,7 @@ describe.each(["process", "thread"] as RuntimeKind[])("WorkerPool failures (%s)"
   });
 
   // On the process runtime the worker prints to stderr: test/pool/noisy-faults.test.ts runs it with stderr piped.
-  it.skipIf(runtime === "process")("backs off and then fails the lane's jobs when workers cannot start", async () => {
+  itWhere(runtime !== "process")("backs off and then fails the lane's jobs when workers cannot start", async () => {
     const h = new Harness(runtime, { default: { maxWorkers: 2 } }, { execArgv: ["--tasklane-no-such-flag"] });
     const handles = [h.submit("add", [1, 1]), h.submit("add", [2, 2])];
     const results = await Promise.all(handles.map((x) => x.finished));
