@@ -104,6 +104,15 @@ export abstract class BaseTaskBackend implements ResultOwner {
     );
   }
 
+  /**
+   * Resolves once the backend can run a task without starting anything first. Here at once; the
+   * pool backends wait for the workers their `minWorkers` option starts with the backend, so a
+   * server can `await getBackend().ready()` at boot rather than fork on its first requests.
+   */
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Releases what the backend holds (workers, connections). Safe to call twice. */
   close(options?: CloseOptions): Promise<void> {
     void options;

@@ -63,9 +63,11 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
   readonly #size = { bytes: 0 };
 
-  protected abstract readonly runtime: "process" | "thread";
+  // A constructor argument, not an abstract field: a subclass's fields are not set yet while this
+  // constructor runs, and `minWorkers` forks from here.
+  readonly #runtime: "process" | "thread";
 
-  constructor(params: BackendParams, backendName: string) {
+  constructor(params: BackendParams, backendName: string, runtime: "process" | "thread") {
     const options = readPoolOptions(params.alias, backendName, params.options);
     super(
       withLaneQueues(params),
@@ -75,6 +77,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
       ),
     );
     this.#options = options;
+    this.#runtime = runtime;
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
@@ -82,6 +85,17 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     this.maxQueued = this.#options.maxQueued;
     this.maxResultBytes = this.#options.maxResultBytes;
     this.importTimeoutMs = this.#options.importTimeoutMs;
+    // Warm from the start: the workers fork now, not on the first enqueue.
+    if (this.#options.minWorkers > 0) this.#ensurePool();
+  }
+
+  /**
+   * Resolves once `minWorkers` workers per lane are started and ready (at once without it).
+   * @throws WorkerCrashed when a lane's workers keep failing to start; BackendClosed after `close()`.
+   */
+  override ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
+    return this.#pool === null ? Promise.resolve() : this.#pool.ready();
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
@@ -211,7 +225,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     if (this.#pool) return this.#pool;
     const { lanes, recycle } = this.#options;
     this.#pool = new WorkerPool({
-      runtime: this.runtime,
+      runtime: this.#runtime,
       lanes,
       importTimeoutMs: this.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
