@@ -9,6 +9,11 @@ export interface TaskContext {
   /** The attempt number, starting at 1. */
   readonly attempt: number;
   /**
+   * The due time of the schedule slot this run belongs to, when a schedule enqueued it (null
+   * otherwise): the same for every attempt, so a task can use it as an idempotency key.
+   */
+  readonly scheduledAt: Date | null;
+  /**
    * Reports progress to the enqueuer: a fraction 0–1, or `{ current, total, message? }`. It shows
    * as `result.progress` and as a `taskProgress` event.
    */

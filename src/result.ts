@@ -39,6 +39,8 @@ export interface ResultState {
   workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
+  /** The slot (its due time) when a schedule enqueued this result, else null. */
+  readonly scheduledAt: number | null;
   /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
   waiters: (() => void)[] | null;
   /** The owning backend's private slot (e.g. the pool job running it); others leave it alone. */
@@ -151,6 +153,14 @@ export class TaskResult<Return = unknown> {
   get attempts(): number {
     return this.#workerIds.length;
   }
+  /**
+   * The due time of the schedule slot this result was enqueued for (see `schedule()`), or null when
+   * no schedule enqueued it. Fixed at enqueue, so it is read from the first snapshot on.
+   */
+  get scheduledAt(): Date | null {
+    const at = this.#state.scheduledAt;
+    return at === null ? null : new Date(at);
+  }
   /** The latest progress the task reported, or null. */
   get progress(): TaskProgress | null {
     return this.#progress;
@@ -251,6 +261,8 @@ export class TaskResult<Return = unknown> {
       progress: this.#progress as JsonValue,
     };
     if (this.#status === TaskResultStatus.SUCCESSFUL) out.returnValue = this.#returnValue ?? null;
+    // Only for results a schedule enqueued, so every other result prints as it always did.
+    if (this.#state.scheduledAt !== null) out.scheduledAt = new Date(this.#state.scheduledAt).toISOString();
     return out;
   }
 }

@@ -57,6 +57,7 @@ export function makeContext(
   return {
     taskResult,
     attempt,
+    scheduledAt: taskResult.scheduledAt,
     signal,
     reportProgress(progress: TaskProgress): void {
       report(normalizeProgress(progress));
@@ -72,6 +73,8 @@ export interface WorkerResultMeta {
   startedAt: number | null;
   workerIds: string[];
   errors: TaskError[];
+  /** The schedule slot the result was enqueued for (`ResultState.scheduledAt`); absent means none. */
+  scheduledAt?: number | null;
 }
 
 /**
@@ -112,6 +115,7 @@ export function workerSideResult(
     workerIds: meta.workerIds,
     returnValue: undefined,
     progress: null,
+    scheduledAt: meta.scheduledAt ?? null,
     waiters: null,
     handle: null,
   };

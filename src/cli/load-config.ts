@@ -51,7 +51,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw invalid(
       file,
-      `it must provide an object mapping backend aliases to { backend, queues?, options? }, not ${describeKind(raw)}.`,
+      `it must provide an object mapping backend aliases to { backend, queues?, options?, schedules? }, not ${describeKind(raw)}.`,
     );
   }
   const config: TasksConfig = {};
