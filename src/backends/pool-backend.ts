@@ -148,6 +148,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
             startedAt: state.startedAt,
             workerIds: state.workerIds.slice(),
             errors: state.errors.slice(),
+            scheduledAt: state.scheduledAt,
           }
         : null,
       state,

@@ -224,6 +224,7 @@ export class WorkerLoop {
       startedAt: given?.startedAt ?? null,
       workerIds: [...(given?.workerIds ?? []), this.#port.workerId],
       errors: given?.errors ?? [],
+      scheduledAt: given?.scheduledAt ?? null,
     };
     const key = job.key;
     const report = (progress: TaskProgress): void => {
