@@ -4,11 +4,13 @@ import { registerBenchCommand } from "./bench-command.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { addRunCommand } from "./run-command.ts";
+import { registerSchedulesCommand } from "./schedules-command.ts";
 
 const overview = `
 Examples:
   $ tasklane run ./tasks.ts#add 1 2              run a task, print its result
   $ tasklane run --quiet tasks.js#greet '"Ada"'  print only its return value
+  $ tasklane schedules                           the configured schedules and their next runs
   $ tasklane help run                            the options of run
 
 A task is an export defined with task():
@@ -39,6 +41,7 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
   // Subcommands copy the settings above, so they are added after them.
   addRunCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
+  registerSchedulesCommand(program, io, exit);
   return program;
 }
 

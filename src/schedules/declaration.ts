@@ -119,24 +119,25 @@ export function schedule(name: string, task: AnyTask, options: ScheduleOptions):
 
 /**
  * Checks one declaration and returns it normalised (durations in ms, defaults filled in).
+ * @param where - where the declaration is, for messages: ` of backend 'default'`.
  * @throws InvalidSchedule naming the schedule and the field.
  */
-export function checkSchedule(declaration: unknown): Schedule {
+export function checkSchedule(declaration: unknown, where = ""): Schedule {
   if (typeof declaration !== "object" || declaration === null || Array.isArray(declaration)) {
     throw new InvalidSchedule(
-      `A schedule must be an object { name, task, cron | every, … }, not ${kind(declaration)}.`,
+      `A schedule${where} must be an object { name, task, cron | every, … }, not ${kind(declaration)}.`,
     );
   }
   const d = declaration as Record<string, unknown>;
   const name = d.name;
   if (typeof name !== "string" || name === "" || name.length > MAX_SCHEDULE_NAME_LENGTH) {
     throw new InvalidSchedule(
-      `A schedule needs a name: a non-empty string of at most ${MAX_SCHEDULE_NAME_LENGTH} characters ` +
+      `A schedule${where} needs a name: a non-empty string of at most ${MAX_SCHEDULE_NAME_LENGTH} characters ` +
         `(got ${kind(name)}).`,
     );
   }
   const fail = (problem: string): never => {
-    throw new InvalidSchedule(`Schedule '${name}': ${problem}`);
+    throw new InvalidSchedule(`Schedule '${name}'${where}: ${problem}`);
   };
   for (const key of Object.keys(d)) {
     if (!declarationKeys.has(key)) fail(`unknown key '${key}'; expected one of ${[...declarationKeys].join(", ")}.`);

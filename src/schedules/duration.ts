@@ -40,3 +40,18 @@ export function parseDuration(value: unknown): number | { readonly problem: stri
   if (!Number.isSafeInteger(total)) return { problem: `'${value}' is too long a duration` };
   return total;
 }
+
+/** The shortest duration string for `ms`: 5_400_000 → `"1h30m"`, 1500 → `"1s500ms"`. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0ms";
+  let rest = ms;
+  let out = "";
+  for (const unit of ["d", "h", "m", "s", "ms"]) {
+    const size = UNIT_MS[unit] as number;
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out;
+}

@@ -13,18 +13,12 @@ export function checkScheduleList(
   queues: readonly string[],
   seen: Map<string, string>,
 ): readonly Schedule[] {
-  const where = `(configuration of '${alias}')`;
   if (!Array.isArray(schedules)) {
-    throw new InvalidSchedule(`schedules must be an array of schedule declarations ${where}.`);
+    throw new InvalidSchedule(`Configuration of '${alias}': schedules must be an array of schedule declarations.`);
   }
   const out: Schedule[] = [];
   for (const declaration of schedules) {
-    let checked: Schedule;
-    try {
-      checked = checkSchedule(declaration);
-    } catch (error) {
-      throw new InvalidSchedule(`${(error as Error).message} ${where}`, { cause: error });
-    }
+    const checked = checkSchedule(declaration, ` of backend '${alias}'`);
     const other = seen.get(checked.name);
     if (other !== undefined) {
       const under = other === alias ? `twice under '${alias}'` : `under both '${other}' and '${alias}'`;
@@ -37,7 +31,7 @@ export function checkScheduleList(
     if (queues.length > 0 && !queues.includes(queue)) {
       const whose = checked.queueName === null ? ` (the queue of ${checked.task.modulePath})` : "";
       throw new InvalidSchedule(
-        `Schedule '${checked.name}': queueName '${queue}'${whose} is not one of the queues of '${alias}' ` +
+        `Schedule '${checked.name}' of backend '${alias}': queueName '${queue}'${whose} is not one of its queues ` +
           `(${queues.join(", ")}).`,
       );
     }

@@ -157,13 +157,13 @@ describe("configure() checks schedules at configuration time", () => {
 
   it("names the alias of a bad declaration", () => {
     expect(refusal({ name: "nightly-report", task: report, cron: "61 * * * *" })).toBe(
-      "Schedule 'nightly-report': cron '61 * * * *' is invalid: Invalid value for minute: 61. (configuration of 'default')",
+      "Schedule 'nightly-report' of backend 'default': cron '61 * * * *' is invalid: Invalid value for minute: 61.",
     );
   });
 
   it("a task written as a module path is for configuration files", () => {
     expect(refusal({ name: "r", task: "./tasks.ts#report", every: "1h" })).toContain(
-      "Schedule 'r': task './tasks.ts#report' is a module path; configure() takes the task itself",
+      "Schedule 'r' of backend 'default': task './tasks.ts#report' is a module path; configure() takes the task itself",
     );
   });
 
@@ -187,7 +187,7 @@ describe("configure() checks schedules at configuration time", () => {
       configure({
         default: { backend: "dummy", schedules: [schedule("q", report, { every: "1h", queueName: "reports" })] },
       }),
-    ).toThrow("Schedule 'q': queueName 'reports' is not one of the queues of 'default' (default).");
+    ).toThrow("Schedule 'q' of backend 'default': queueName 'reports' is not one of its queues (default).");
     configure({
       default: { backend: "dummy", queues: [], schedules: [schedule("q", report, { every: "1h", queueName: "x" })] },
     });
@@ -195,7 +195,7 @@ describe("configure() checks schedules at configuration time", () => {
 
   it("refuses schedules that are not an array, and an unknown entry key still names schedules", () => {
     expect(() => configure({ default: { backend: "dummy", schedules: {} as never } })).toThrow(
-      "schedules must be an array of schedule declarations (configuration of 'default').",
+      "Configuration of 'default': schedules must be an array of schedule declarations.",
     );
     expect(() => configure({ default: { backend: "dummy", schedule: [] } as never })).toThrow(
       new InvalidTaskBackend(
