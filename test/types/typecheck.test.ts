@@ -19,7 +19,9 @@ describe("the type check", () => {
       );
     });
     expect(output).toBe("");
-  });
+    // tsc takes 15 s alone here and twice that beside the other suites: the deadline is tsc's own
+    // (execFile's timeout above), not vitest's default 30 s.
+  }, 150_000);
 
   it("keeps the compile-time JSON rules under test", () => {
     const source = readFileSync(`${root}/test/types/task-types.ts`, "utf8");
