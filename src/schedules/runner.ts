@@ -96,7 +96,7 @@ export class ScheduleRunner {
     return this.#state === "running";
   }
 
-  /** Starts evaluating: once at once (for slots missed while nothing ran), then at each due slot. */
+  /** Starts evaluating: at once (for slots missed while nothing ran), then at each due slot. */
   start(): this {
     if (this.#state !== "new") throw new Error("A ScheduleRunner starts once; create a new one.");
     this.#state = "running";
@@ -165,7 +165,8 @@ export class ScheduleRunner {
       entry.since = Math.max(since, latestSlot(schedule, now) ?? since);
       entry.next = nextSlot(schedule, entry.since);
     } catch (error) {
-      this.#onError(error, schedule, slotAt);
+      // Stopped meanwhile (closeAll() at shutdown): the refused enqueue is not worth a warning.
+      if (this.#state === "running") this.#onError(error, schedule, slotAt);
     }
   }
 

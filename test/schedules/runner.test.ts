@@ -252,6 +252,39 @@ describe("stopping", () => {
     }
   });
 
+  it("a slot whose enqueue comes after stop() is not enqueued, and not reported as a failure", async () => {
+    configureDummy(schedule("hourly", report, { every: "1h" }));
+    const memory = new MemorySlotLedger();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    // A ledger that holds the slot between the runner's decision and the enqueue, as a slow database would.
+    const slow: SlotLedger = {
+      lastSlot: (name) => memory.lastSlot(name),
+      async enqueueSlot(name, slotAt, enqueue) {
+        reached();
+        await held;
+        return memory.enqueueSlot(name, slotAt, enqueue);
+      },
+    };
+    const errors: unknown[] = [];
+    const clock = new ManualClock("2026-03-28T00:30:00Z");
+    const runner = start({ clock, ledger: slow, onError: (error) => errors.push(error) });
+    const advancing = clock.advanceTo("2026-03-28T01:00:00Z");
+    await arrived;
+    const stopped = runner.stop();
+    release();
+    await Promise.all([advancing, stopped]);
+    expect(dummy().results).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(await memory.lastSlot("hourly")).toBeNull();
+  });
+
   it("a second startSchedules() while one runs is refused; after stop() it is allowed", async () => {
     configureDummy(schedule("hourly", report, { every: "1h" }));
     const clock = new ManualClock("2026-03-28T00:30:00Z");
