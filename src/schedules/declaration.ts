@@ -1,8 +1,8 @@
 import { readTaskBrand } from "../brand.ts";
 import { InvalidSchedule } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import type { AnyTask } from "../task.ts";
-import { MAX_PRIORITY, MIN_PRIORITY } from "../validation.ts";
 import { compileCron, isTimeZone } from "./cron.ts";
 import { type DurationString, parseDuration } from "./duration.ts";
 
