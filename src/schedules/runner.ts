@@ -200,7 +200,10 @@ export function enqueueSlotTask(scheduled: ScheduledOn, slotAt: number): Promise
   const changes: UsingOptions = { backend: alias };
   if (schedule.priority !== null) changes.priority = schedule.priority;
   if (schedule.queueName !== null) changes.queueName = schedule.queueName;
-  const copy = tagSlot(schedule.task.using(changes) as unknown as Task<JsonValue[]>, slotAt);
+  const copy = tagSlot(schedule.task.using(changes) as unknown as Task<JsonValue[]>, {
+    schedule: schedule.name,
+    at: slotAt,
+  });
   return copy.enqueue(...schedule.args);
 }
 
