@@ -1,9 +1,8 @@
-import type { JsonValue } from "../json.ts";
 import { activeLogger } from "../log.ts";
-import type { Task, UsingOptions } from "../task.ts";
+import { type AnyTask, enqueueTask, type UsingOptions } from "../task.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import type { Schedule } from "./declaration.ts";
-import type { SlotLedger } from "./ledger.ts";
+import type { SlotLedger, SlotOutcome } from "./ledger.ts";
 import { tagSlot } from "./slot-tag.ts";
 import { dueSlots, latestSlot, MAX_SLOTS_PER_CALL, nextSlot, ON_TIME_MS } from "./slots.ts";
 
@@ -45,6 +44,12 @@ export interface ScheduleRunnerOptions {
    * @defaultValue a process warning naming the schedule and the slot
    */
   readonly onError?: (error: unknown, schedule: Schedule, slotAt: number | null) => void;
+  /**
+   * Told of each slot the runner put to its ledger, and what the ledger said (a `tasklane worker`
+   * logs them).
+   * @defaultValue a debug line to the logger set with `setLogger()`, if any
+   */
+  readonly onSlot?: (schedule: Schedule, slotAt: number, outcome: SlotOutcome) => void;
 }
 
 interface Entry {
@@ -71,6 +76,7 @@ export class ScheduleRunner {
   readonly #onTimeMs: number;
   readonly #maxWaitMs: number;
   readonly #onError: (error: unknown, schedule: Schedule, slotAt: number | null) => void;
+  readonly #onSlot: (schedule: Schedule, slotAt: number, outcome: SlotOutcome) => void;
   #startedAt = 0;
   #state: "new" | "running" | "stopped" = "new";
   #timer: TimerHandle | null = null;
@@ -84,6 +90,7 @@ export class ScheduleRunner {
     this.#onTimeMs = options.onTimeMs ?? ON_TIME_MS;
     this.#maxWaitMs = options.maxWaitMs ?? 60_000;
     this.#onError = options.onError ?? warn;
+    this.#onSlot = options.onSlot ?? debugLine;
   }
 
   /** The schedules evaluated, in declaration order. */
@@ -156,7 +163,7 @@ export class ScheduleRunner {
           if (this.#state !== "running") return;
           slotAt = at;
           const outcome = await ledger.enqueueSlot(schedule.name, at, () => this.#enqueueUnlessStopped(entry.on, at));
-          activeLogger()?.debug(`Schedule name=${schedule.name} slot=${new Date(at).toISOString()} ${outcome}`);
+          this.#onSlot(schedule, at, outcome);
           since = at;
         }
         if (due.length < MAX_SLOTS_PER_CALL) break;
@@ -200,11 +207,14 @@ export function enqueueSlotTask(scheduled: ScheduledOn, slotAt: number): Promise
   const changes: UsingOptions = { backend: alias };
   if (schedule.priority !== null) changes.priority = schedule.priority;
   if (schedule.queueName !== null) changes.queueName = schedule.queueName;
-  const copy = tagSlot(schedule.task.using(changes) as unknown as Task<JsonValue[]>, {
-    schedule: schedule.name,
-    at: slotAt,
-  });
-  return copy.enqueue(...schedule.args);
+  const copy = tagSlot(schedule.task.using(changes) as AnyTask, { schedule: schedule.name, at: slotAt });
+  // On this copy's configuration: the task's module may import another copy of tasklane (the CLI
+  // from dist/ loading tasks that import src/), whose own enqueue would find nothing configured.
+  return enqueueTask(copy, schedule.args);
+}
+
+function debugLine(schedule: Schedule, slotAt: number, outcome: SlotOutcome): void {
+  activeLogger()?.debug(`Schedule name=${schedule.name} slot=${new Date(slotAt).toISOString()} ${outcome}`);
 }
 
 function warn(error: unknown, schedule: Schedule, slotAt: number | null): void {
