@@ -8,6 +8,7 @@ import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 import type { BackendParams, CloseOptions } from "./base.ts";
 import { InMemoryBackend } from "./in-memory.ts";
 import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
@@ -167,16 +168,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
       resultId: state.id,
       attempt,
       timeoutMs: task.timeoutMs,
-      contextMeta: task.takesContext
-        ? {
-            id: state.id,
-            backend: this.alias,
-            enqueuedAt: state.enqueuedAt,
-            startedAt: state.startedAt,
-            workerIds: state.workerIds.slice(),
-            errors: state.errors.slice(),
-          }
-        : null,
+      contextMeta: task.takesContext ? contextMetaOf(state, this.alias) : null,
       state,
     };
     this.setHandle(state, job);
@@ -241,6 +233,20 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     });
     return this.#pool;
   }
+}
+
+/** What a context-taking attempt of `state` is told about its result; `scheduledAt` only when a schedule set it. */
+function contextMetaOf(state: ResultState, alias: string): WorkerResultMeta {
+  const meta: WorkerResultMeta = {
+    id: state.id,
+    backend: alias,
+    enqueuedAt: state.enqueuedAt,
+    startedAt: state.startedAt,
+    workerIds: state.workerIds.slice(),
+    errors: state.errors.slice(),
+  };
+  if (state.scheduledAt !== null) meta.scheduledAt = state.scheduledAt;
+  return meta;
 }
 
 /** What a finished result holds, in bytes of JSON: its arguments and its return value. */

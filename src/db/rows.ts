@@ -36,6 +36,7 @@ export const ROW_COLUMNS = [
   "lease_expires_at",
   "cancel_requested",
   "claim_token",
+  "scheduled_at",
 ] as const;
 
 /** A row as the driver returns it. */
@@ -76,6 +77,7 @@ export function toTaskRow(raw: RawRow, decode: ColumnDecoding): TaskRow {
     lockedBy: raw.locked_by as string | null,
     leaseExpiresAt: nullableInt(raw.lease_expires_at),
     cancelRequested: nullableJson<TaskError>(raw.cancel_requested),
+    scheduledAt: nullableInt(raw.scheduled_at),
   };
 }
 

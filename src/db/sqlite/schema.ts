@@ -13,6 +13,8 @@ export interface Migration {
 
 /** The tasks table; every statement names it. */
 export const TASKS = "tasklane_tasks";
+/** The slots table of periodic tasks: one row per schedule slot enqueued, its key unique. */
+export const SLOTS = "tasklane_schedule_slots";
 /** The migrations table: its presence is what makes a file a tasklane database. */
 export const MIGRATIONS = "tasklane_migrations";
 
@@ -69,6 +71,22 @@ CREATE INDEX ${TASKS}_ready ON ${TASKS} (priority DESC, ${RUN_AFTER_KEY}, seq) W
 CREATE INDEX ${TASKS}_leases ON ${TASKS} (lease_expires_at) WHERE status = 'RUNNING';
 -- prune deletes finished rows by age
 CREATE INDEX ${TASKS}_finished ON ${TASKS} (status, finished_at) WHERE finished_at IS NOT NULL;
+`,
+  },
+  {
+    version: 2,
+    description: "schedule slots, and the slot a task row was enqueued for",
+    sql: `
+ALTER TABLE ${TASKS} ADD COLUMN scheduled_at INTEGER;
+-- the key that makes a slot run once, whatever the number of workers; task_id is no foreign key:
+-- prune deletes finished task rows, and the slot must stay recorded after its task is gone
+CREATE TABLE ${SLOTS} (
+  schedule_name TEXT NOT NULL,
+  slot_at INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  UNIQUE (schedule_name, slot_at)
+);
 `,
   },
 ];

@@ -48,6 +48,7 @@ describe.each(stores)("$dialect store: reading", (dialect) => {
       lockedBy: null,
       leaseExpiresAt: null,
       cancelRequested: null,
+      scheduledAt: null,
     });
     expect(Math.abs(row.enqueuedAt - before)).toBeLessThan(60_000);
     expect(await store.get(fields.id)).toEqual(row);

@@ -102,7 +102,7 @@ describe("opening a file that is not a usable tasklane database", () => {
     expect(Object.keys(before)).toEqual(["tasks.db"]);
     const error = await refusal(path);
     expect(error.message).toBe(
-      `${path} has schema version 7, newer than this tasklane knows (1): upgrade tasklane to use it`,
+      `${path} has schema version 7, newer than this tasklane knows (2): upgrade tasklane to use it`,
     );
     expect(snapshot(dir)).toEqual(before);
   });
@@ -147,6 +147,7 @@ describe("opening a file tasklane may use", () => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.prepare("SELECT version, description FROM tasklane_migrations").all()).toEqual([
         { version: 1, description: "tasks table with claim, lease and prune indexes" },
+        { version: 2, description: "schedule slots, and the slot a task row was enqueued for" },
       ]);
     } finally {
       db.close();
