@@ -72,6 +72,11 @@ export class TaskCancelled extends TasklaneError {
   override readonly code: string = "TASKLANE_TASK_CANCELLED";
 }
 
+/** The database behind a database backend cannot be opened, is not a tasklane database, or failed. */
+export class TaskStoreError extends TasklaneError {
+  override readonly code: string = "TASKLANE_STORE_ERROR";
+}
+
 /**
  * Throw this (or any error with `unrecoverable: true`) from a task to fail it at once, without
  * the retries its `maxAttempts` would allow: for errors no retry can fix, like invalid input.

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Reporter, TestModule } from "vitest/node";
+import { SKIP_NOTE } from "./postgres-global-setup.ts";
 
 /**
  * Writes "N passed, N failed" to .artifacts/test-counts.txt when the run ends. `.ci/run` prints
@@ -24,5 +25,7 @@ export default class CountReporter implements Reporter {
     mkdirSync(".artifacts", { recursive: true });
     const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
     writeFileSync(".artifacts/test-counts.txt", `${line}\n`);
+    // Why tests were skipped (e.g. no PostgreSQL server here), under vitest's own summary.
+    if (existsSync(SKIP_NOTE)) process.stdout.write(`\n${readFileSync(SKIP_NOTE, "utf8")}`);
   }
 }
