@@ -32,6 +32,9 @@ export async function claim(c: PgConnection, names: Channels, request: ClaimRequ
       if (found.rows.length > 0) return found.rows as PgRow[];
     }
     const queues = request.queues === "*" ? null : [...request.queues];
+    // The due test is written so that no index can serve it: \`run_after IS NULL OR run_after <=
+    // now()\` invites a BitmapOr over the ready index plus a sort of every ready row (14 ms at 5k
+    // rows, measured), where walking the ready index in claim order and stopping after n is cheap.
     // A MATERIALIZED CTE runs the locking SELECT exactly once. Written as `id IN (SELECT … LIMIT n
     // FOR UPDATE SKIP LOCKED)` the planner may re-run the subquery per outer row (a nested-loop
     // semi-join), and each re-run skips the rows the previous one locked: more than n claimed.
@@ -39,7 +42,7 @@ export async function claim(c: PgConnection, names: Channels, request: ClaimRequ
       name: `tasklane_claim_${names.schema}`,
       text: `WITH picked AS MATERIALIZED (
                SELECT id FROM ${names.table}
-               WHERE status = 'READY' AND (run_after IS NULL OR run_after <= now())
+               WHERE status = 'READY' AND coalesce(run_after, '-infinity') <= now()
                  AND ($3::text[] IS NULL OR queue_name = ANY($3::text[]))
                  AND NOT (queue_name = ANY($4::text[]))
                ORDER BY priority DESC, run_after ASC NULLS LAST, seq ASC
