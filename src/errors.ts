@@ -72,9 +72,14 @@ export class TaskCancelled extends TasklaneError {
   override readonly code: string = "TASKLANE_TASK_CANCELLED";
 }
 
-/** The database behind a database backend cannot be opened, is not a tasklane database, or failed. */
+/** The task database cannot be opened, is not a tasklane database, or a statement on it failed. */
 export class TaskStoreError extends TasklaneError {
-  override readonly code: string = "TASKLANE_STORE_ERROR";
+  override readonly code: string = "TASKLANE_DATABASE";
+}
+
+/** The worker running the attempt stopped renewing its lease (it died or lost the database). */
+export class WorkerLost extends TasklaneError {
+  override readonly code: string = "TASKLANE_WORKER_LOST";
 }
 
 /**

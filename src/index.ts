@@ -28,10 +28,12 @@ export {
   TaskModuleError,
   TaskResultDoesNotExist,
   TaskResultMismatch,
+  TaskStoreError,
   TaskTimeout,
   UnrecoverableError,
   WaitTimeout,
   WorkerCrashed,
+  WorkerLost,
 } from "./errors.ts";
 export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
 export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
