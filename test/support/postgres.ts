@@ -19,6 +19,8 @@ export interface PostgresTestServer {
   url(database: string): string;
   /** Creates an empty database with a unique name and returns its URL. */
   freshDatabase(): Promise<string>;
+  /** Drops a database made by freshDatabase (closing whatever is still connected to it). */
+  dropDatabase(url: string): Promise<void>;
   /** Runs one statement on the `postgres` maintenance database. */
   admin(text: string, values?: unknown[]): Promise<pg.QueryResult>;
 }
@@ -37,6 +39,7 @@ export function postgresTestServer(): PostgresTestServer {
       socketDir: "",
       url: () => "",
       freshDatabase: unavailable,
+      dropDatabase: unavailable,
       admin: unavailable,
     };
   }
@@ -61,6 +64,11 @@ export function postgresTestServer(): PostgresTestServer {
       const name = `t_${process.pid}_${randomBytes(4).toString("hex")}`;
       await admin(`CREATE DATABASE ${name}`);
       return url(name);
+    },
+    async dropDatabase(databaseUrl) {
+      const name = /^postgres:\/\/\/(t_[0-9a-z_]+)\?/.exec(databaseUrl)?.[1];
+      if (name === undefined) throw new Error(`not a URL from freshDatabase: ${databaseUrl}`);
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { JsonValue } from "../../json.ts";
 import type { TaskProgress } from "../../progress.ts";
 import type { Claim, ClaimRequest, Expired, RenewResult, Settlement } from "../store.ts";
 import type { PgConnection } from "./connection.ts";
-import { byClaimOrder, isUuid, type PgRow, rowColumns, toRow } from "./rows.ts";
+import { type PgRow, rowColumns, toClaims, toRow } from "./rows.ts";
 import type { Channels } from "./sql-names.ts";
 
 /*
@@ -22,6 +21,7 @@ import type { Channels } from "./sql-names.ts";
 const ms = (param: string) => `${param}::float8 * interval '1 millisecond'`;
 
 export async function claim(c: PgConnection, names: Channels, request: ClaimRequest): Promise<Claim[]> {
+  wholeAtLeast("claim: limit", request.limit, 1);
   const token = randomUUID();
   const rows = await c.run("claim", async (attempt) => {
     if (attempt.retry) {
@@ -51,14 +51,14 @@ export async function claim(c: PgConnection, names: Channels, request: ClaimRequ
              UPDATE ${names.table} AS t
              SET status = 'RUNNING', started_at = coalesce(t.started_at, now()), last_attempted_at = now(),
                  worker_ids = t.worker_ids || jsonb_build_array($1::text), locked_by = $1,
-                 lease_expires_at = now() + ${ms("$6")}, claim_token = $2, progress = NULL, cancel_requested = NULL
+                 lease_expires_at = now() + ${ms("$6")}, claim_token = $2
              FROM picked WHERE t.id = picked.id
              RETURNING ${rowColumns("t")}`,
       values: [request.workerId, token, queues, [...request.excludeQueues], request.limit, request.leaseMs],
     });
     return result.rows as PgRow[];
   });
-  return rows.sort(byClaimOrder).map((r) => ({ token, row: toRow(r) }));
+  return toClaims(rows, () => token);
 }
 
 /** Idempotent: extending a lease twice is the same as once. */
@@ -70,15 +70,14 @@ export async function renew(
   leaseMs: number,
 ): Promise<RenewResult> {
   if (claims.length === 0) return { lost: [], cancelRequested: [] };
-  const valid = claims.filter((k) => isUuid(k.id));
   const rows = await c.run("renew", async () => {
     const result = await c.pool.query({
       name: `tasklane_renew_${names.schema}`,
       text: `UPDATE ${names.table} AS t SET lease_expires_at = now() + ${ms("$4")}
-             FROM unnest($1::uuid[], $2::text[]) AS k(id, token)
+             FROM unnest($1::text[], $2::text[]) AS k(id, token)
              WHERE t.id = k.id AND t.claim_token = k.token AND t.status = 'RUNNING' AND t.locked_by = $3
-             RETURNING t.id::text AS id, t.cancel_requested`,
-      values: [valid.map((k) => k.id), valid.map((k) => k.token), workerId, leaseMs],
+             RETURNING t.id, t.cancel_requested`,
+      values: [claims.map((k) => k.id), claims.map((k) => k.token), workerId, leaseMs],
     });
     return result.rows as Array<{
       id: string;
@@ -95,65 +94,84 @@ export async function renew(
 /**
  * Every settlement in one statement; its notifications (READY again → the ready channel; finished
  * → the finished channel, ids batched under the 8000-byte payload limit) commit with it. A retry
- * after an unknown outcome finds rows it already recorded by their kept claim_token.
+ * after an unknown outcome finds the rows it already recorded by their kept claim_token. Resolves
+ * with, per settlement, whether it was recorded, and the ids that finished (for local waiters).
  */
-export async function settle(c: PgConnection, names: Channels, settlements: readonly Settlement[]): Promise<boolean[]> {
-  if (settlements.length === 0) return [];
-  const valid = settlements.filter((s) => isUuid(s.id));
-  const recorded = await c.run("settle", async (attempt) => {
-    const done = new Set<string>();
+export async function settle(
+  c: PgConnection,
+  names: Channels,
+  settlements: readonly Settlement[],
+): Promise<{ recorded: boolean[]; finished: string[]; retried: boolean }> {
+  if (settlements.length === 0) return { recorded: [], finished: [], retried: false };
+  const outcome = await c.run("settle", async (attempt) => {
+    const done = new Map<string, string>();
     if (attempt.retry) {
       const found = await c.pool.query(
-        `SELECT t.id::text AS id FROM ${names.table} t JOIN unnest($1::uuid[], $2::text[]) AS k(id, token)
+        `SELECT t.id, t.status FROM ${names.table} t JOIN unnest($1::text[], $2::text[]) AS k(id, token)
            ON t.id = k.id AND t.claim_token = k.token AND t.status <> 'RUNNING'`,
-        [valid.map((s) => s.id), valid.map((s) => s.token)],
+        [settlements.map((s) => s.id), settlements.map((s) => s.token)],
       );
-      for (const r of found.rows) done.add(r.id as string);
+      for (const r of found.rows) done.set(r.id as string, r.status as string);
     }
-    const pending = valid.filter((s) => !done.has(s.id));
+    const pending = settlements.filter((s) => !done.has(s.id));
     if (pending.length > 0) {
       const result = await c.pool.query({
         name: `tasklane_settle_${names.schema}`,
         text: settleSql(names),
         values: settleValues(names, pending),
       });
-      for (const r of result.rows) done.add(r.id as string);
+      for (const r of result.rows) done.set(r.id as string, r.status as string);
     }
     return done;
   });
-  return settlements.map((s) => recorded.has(s.id));
+  return {
+    recorded: settlements.map((s) => outcome.has(s.id)),
+    finished: [...outcome].filter(([, status]) => status !== "READY").map(([id]) => id),
+    retried: [...outcome.values()].includes("READY"),
+  };
 }
 
+/**
+ * A retry of a row whose cancel was asked for ends FAILED instead (as on SQLite): the attempt ended
+ * on its own before its worker could stop it, and the user still wants no further attempt.
+ */
 function settleSql(names: Channels): string {
+  const cancelled = "t.cancel_requested IS NOT NULL";
   return `WITH s AS (
-      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::float8[])
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::float8[])
         AS s(id, token, kind, value, error, delay_ms)),
     upd AS (
       UPDATE ${names.table} AS t SET
-        status = CASE s.kind WHEN 'succeeded' THEN 'SUCCESSFUL' WHEN 'failed' THEN 'FAILED' ELSE 'READY' END,
+        status = CASE
+          WHEN s.kind = 'succeeded' THEN 'SUCCESSFUL'
+          WHEN s.kind = 'failed' OR ${cancelled} THEN 'FAILED'
+          ELSE 'READY' END,
         return_value = CASE WHEN s.kind = 'succeeded' THEN s.value END,
         errors = CASE WHEN s.kind = 'succeeded' THEN t.errors ELSE t.errors || jsonb_build_array(s.error) END,
-        finished_at = CASE WHEN s.kind = 'retry' THEN NULL ELSE now() END,
-        run_after = CASE WHEN s.kind = 'retry' THEN now() + s.delay_ms * interval '1 millisecond' ELSE t.run_after END,
-        locked_by = NULL, lease_expires_at = NULL, cancel_requested = NULL
+        exception_class_path = CASE WHEN s.kind = 'succeeded' THEN t.exception_class_path
+          ELSE s.error->>'exceptionClassPath' END,
+        traceback = CASE WHEN s.kind = 'succeeded' THEN t.traceback ELSE s.error->>'traceback' END,
+        finished_at = CASE WHEN s.kind = 'retry' AND NOT ${cancelled} THEN NULL ELSE now() END,
+        run_after = CASE WHEN s.kind = 'retry' AND NOT ${cancelled}
+          THEN now() + s.delay_ms * interval '1 millisecond' ELSE t.run_after END,
+        locked_by = NULL, lease_expires_at = NULL
       FROM s WHERE t.id = s.id AND t.claim_token = s.token AND t.status = 'RUNNING'
       RETURNING t.id, t.status, t.queue_name),
     woke AS (
       SELECT pg_notify($7, q.queue_name) FROM (SELECT DISTINCT queue_name FROM upd WHERE status = 'READY') q),
     finished AS (
-      SELECT pg_notify($8, string_agg(f.id::text, ',')) FROM
+      SELECT pg_notify($8, string_agg(f.id, ',')) FROM
         (SELECT id, (row_number() OVER ()) / 200 AS chunk FROM upd WHERE status <> 'READY') f GROUP BY f.chunk)
-    SELECT upd.id::text AS id FROM upd, (SELECT count(*) FROM woke) w, (SELECT count(*) FROM finished) f`;
+    SELECT upd.id, upd.status FROM upd, (SELECT count(*) FROM woke) w, (SELECT count(*) FROM finished) f`;
 }
 
 function settleValues(names: Channels, settlements: readonly Settlement[]): unknown[] {
-  const json = (v: JsonValue | object) => JSON.stringify(v);
   return [
     settlements.map((s) => s.id),
     settlements.map((s) => s.token),
     settlements.map((s) => s.kind),
-    settlements.map((s) => (s.kind === "succeeded" ? json(s.value) : null)),
-    settlements.map((s) => (s.kind === "succeeded" ? null : json(s.error))),
+    settlements.map((s) => (s.kind === "succeeded" ? JSON.stringify(s.value) : null)),
+    settlements.map((s) => (s.kind === "succeeded" ? null : JSON.stringify(s.error))),
     settlements.map((s) => (s.kind === "retry" ? s.delayMs : 0)),
     names.ready,
     names.finished,
@@ -168,7 +186,6 @@ export async function progress(
   token: string,
   value: TaskProgress,
 ): Promise<boolean> {
-  if (!isUuid(id)) return false;
   return c.run("progress", async () => {
     const result = await c.pool.query({
       name: `tasklane_progress_${names.schema}`,
@@ -205,7 +222,7 @@ export async function reapExpired(
       name: `tasklane_reap_${names.schema}`,
       text: `WITH picked AS MATERIALIZED (
                SELECT id, locked_by FROM ${names.table}
-               WHERE status = 'RUNNING' AND lease_expires_at < now()
+               WHERE status = 'RUNNING' AND lease_expires_at <= now()
                ORDER BY lease_expires_at LIMIT $4
                FOR UPDATE SKIP LOCKED)
              UPDATE ${names.table} AS t SET locked_by = $1, lease_expires_at = now() + ${ms("$3")}, claim_token = $2
@@ -215,5 +232,12 @@ export async function reapExpired(
     });
     return result.rows as PgRow[];
   });
-  return rows.map((r) => ({ claim: { token, row: toRow(r) }, lostWorker: String(r.lost_worker ?? "") }));
+  return (rows as Array<PgRow & { lost_worker: string | null }>).map((r) => ({
+    claim: { token, row: toRow(r) },
+    lostWorker: r.lost_worker ?? "",
+  }));
+}
+
+export function wholeAtLeast(what: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${what} must be a whole number >= ${min}`);
 }

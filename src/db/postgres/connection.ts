@@ -40,6 +40,11 @@ export class PgConnection {
   private down = false;
   private downSince = 0;
   private closed = false;
+  /**
+   * The server process ids of this pool's connections: a notification sent by one of them came from
+   * this store's own statement, whose listeners were already called when it returned.
+   */
+  readonly ownPids = new Set<number>();
   /** The server's max_connections, read at migration, for the "too many connections" message. */
   maxConnections: number | undefined;
 
@@ -63,6 +68,14 @@ export class PgConnection {
     // An idle pooled connection that the server closes (a restart) is reported here; without a
     // listener, pg's pool would crash the process.
     this.pool.on("error", (error) => this.lost(error));
+    this.pool.on("connect", (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid !== undefined) this.ownPids.add(pid);
+    });
+    this.pool.on("remove", (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid !== undefined) this.ownPids.delete(pid);
+    });
   }
 
   get location(): string {

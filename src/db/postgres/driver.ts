@@ -16,7 +16,7 @@ export function loadPg(location: string): Promise<PgModule> {
     (error: unknown) => {
       loading = undefined;
       throw new TaskStoreError(
-        `${location}: a postgres:// URL needs the \`pg\` package (npm install pg@^8); it could not be loaded: ${
+        `The postgres: database backend (${location}) needs the optional package pg: npm install pg@^8. It could not be loaded: ${
           (error as Error).message
         }`,
       );

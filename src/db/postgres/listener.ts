@@ -4,7 +4,8 @@ import type { PgModule } from "./driver.ts";
 import type { PgTarget } from "./url.ts";
 
 type Client = pg.Client;
-type Handler = (payload: string) => void;
+/** A notification: its payload and the server process (backend pid) that sent it. */
+type Handler = (payload: string, senderPid: number) => void;
 
 export interface ListenerHooks {
   /** After a reconnect: notifications sent while it was down are gone, so everyone should look again. */
@@ -89,7 +90,7 @@ export class PgListener {
     client.on("end", () => onGone(new Error("Connection ended")));
     client.on("notification", (message) => {
       const handlers = this.handlers.get(message.channel);
-      if (handlers) for (const handler of [...handlers]) handler(message.payload ?? "");
+      if (handlers) for (const handler of [...handlers]) handler(message.payload ?? "", message.processId);
     });
     this.connecting = (async () => {
       try {

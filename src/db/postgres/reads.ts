@@ -2,8 +2,9 @@ import { isDeepStrictEqual } from "node:util";
 import type { TaskResultStatus } from "../../result.ts";
 import type { TaskError } from "../../task-error.ts";
 import type { CancelOutcome, ListPage, ListRequest, NewTaskRow, PruneRequest, TaskRow } from "../store.ts";
+import { wholeAtLeast } from "./claims.ts";
 import type { PgConnection, Queryable } from "./connection.ts";
-import { isUuid, type PgRow, rowColumns, toRow } from "./rows.ts";
+import { type PgRow, rowColumns, toRow } from "./rows.ts";
 import type { Channels } from "./sql-names.ts";
 
 /*
@@ -20,8 +21,9 @@ export function enqueueStatement(names: Channels, row: NewTaskRow): { text: stri
   return {
     text: `WITH ins AS (
              INSERT INTO ${names.table}
-               (id, status, task_path, queue_name, backend_name, priority, args, run_after, max_attempts, backoff_ms, timeout_ms)
-             VALUES ($1, 'READY', $2, $3, $4, $5, $6::jsonb, to_timestamp($7::float8 / 1000), $8, $9, $10)
+               (id, status, enqueued_at, task_path, queue_name, backend_name, priority, args, run_after,
+                max_attempts, backoff_ms, timeout_ms)
+             VALUES ($1, 'READY', now(), $2, $3, $4, $5, $6::jsonb, to_timestamp($7::float8 / 1000), $8, $9, $10)
              RETURNING *)
            SELECT ${rowColumns("ins")},
              CASE WHEN ins.run_after IS NULL OR ins.run_after <= now() THEN pg_notify($11, ins.queue_name) END AS woke
@@ -63,7 +65,6 @@ export async function enqueue(c: PgConnection, names: Channels, row: NewTaskRow)
 }
 
 export async function get(q: Queryable, names: Channels, id: string): Promise<TaskRow | null> {
-  if (!isUuid(id)) return null;
   const result = await q.query({
     name: `tasklane_get_${names.schema}`,
     text: `SELECT ${rowColumns("t")} FROM ${names.table} t WHERE t.id = $1`,
@@ -78,7 +79,6 @@ export async function get(q: Queryable, names: Channels, id: string): Promise<Ta
  * after an unknown outcome that finds the row FAILED with exactly this error knows it was us.
  */
 export async function cancel(c: PgConnection, names: Channels, id: string, error: TaskError): Promise<CancelOutcome> {
-  if (!isUuid(id)) return "missing";
   return c.run("cancel", (attempt) =>
     c.transaction(async (client): Promise<CancelOutcome> => {
       const found = await client.query(
@@ -90,9 +90,10 @@ export async function cancel(c: PgConnection, names: Channels, id: string, error
       const errorJson = JSON.stringify(error);
       if (current.status === "READY") {
         await client.query(
-          `UPDATE ${names.table} SET status = 'FAILED', errors = errors || jsonb_build_array($2::jsonb), finished_at = now()
+          `UPDATE ${names.table} SET status = 'FAILED', errors = errors || jsonb_build_array($2::jsonb),
+             exception_class_path = $3, traceback = $4, finished_at = now()
            WHERE id = $1`,
-          [id, errorJson],
+          [id, errorJson, error.exceptionClassPath, error.traceback],
         );
         await client.query("SELECT pg_notify($1, $2)", [names.finished, id]);
         return "cancelled";
@@ -148,21 +149,19 @@ export async function prune(c: PgConnection, names: Channels, request: PruneRequ
 const LIST_CAP = 500;
 
 export async function list(c: PgConnection, names: Channels, request: ListRequest): Promise<ListPage> {
-  const limit = Math.max(1, Math.min(LIST_CAP, Math.floor(request.limit)));
-  let after: number | null = null;
-  if (request.after !== undefined) {
-    after = Number(request.after);
-    if (!/^\d+$/.test(request.after) || !Number.isSafeInteger(after)) {
-      throw new TypeError(`list: after: not a cursor from a previous page (got ${JSON.stringify(request.after)})`);
-    }
+  wholeAtLeast("list: limit", request.limit, 1);
+  const limit = Math.min(request.limit, LIST_CAP);
+  if (request.after !== undefined && !/^[1-9][0-9]{0,15}$/.test(request.after)) {
+    throw new RangeError(`list: after: ${JSON.stringify(request.after)} is not a cursor from a previous page`);
   }
+  const after = request.after === undefined ? null : Number(request.after);
   const rows = await c.run("list", async () => {
     const result = await c.pool.query(
       `SELECT ${rowColumns("t")} FROM ${names.table} t
        WHERE ($1::text[] IS NULL OR t.status = ANY($1::text[]))
          AND ($2::text[] IS NULL OR t.queue_name = ANY($2::text[]))
          AND ($3::text IS NULL OR t.task_path = $3)
-         AND ($4::text IS NULL OR strpos(t.id::text, lower($4)) > 0)
+         AND ($4::text IS NULL OR strpos(t.id, $4) > 0)
          AND ($5::bigint IS NULL OR t.seq < $5)
        ORDER BY t.seq DESC LIMIT $6`,
       [

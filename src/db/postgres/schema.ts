@@ -1,10 +1,12 @@
-import { TaskStoreError } from "../../errors.ts";
+import { InvalidTaskBackend, TaskStoreError } from "../../errors.ts";
 import type { PgConnection, PoolClient } from "./connection.ts";
 
 /*
- * The PostgreSQL schema: the same table, columns and meaning as the SQLite schema, with native
- * types (uuid, timestamptz, jsonb). Steps are numbered like SQLite's and recorded in
- * <schema>.migrations; they only ever get appended.
+ * The PostgreSQL schema: the same tables, columns, checks and partial indexes as the SQLite schema
+ * (../sqlite/schema.ts), inside a PostgreSQL schema of their own, with native types: timestamptz
+ * for times (readable in psql, compared with the server's now(); the store reads them back as
+ * epoch ms) and jsonb for JSON. Steps are numbered like SQLite's and recorded in
+ * <schema>.tasklane_migrations; a released step is never edited, a change is a new step.
  */
 
 /** What this tasklane knows; a database recording a higher version was migrated by a newer tasklane. */
@@ -15,7 +17,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 /** The `schema` option must be a plain lower-case identifier (it also names the NOTIFY channels, max 63 bytes). */
 export function validateSchemaName(schema: unknown): string {
   if (typeof schema !== "string" || !IDENTIFIER.test(schema)) {
-    throw new TypeError(
+    throw new InvalidTaskBackend(
       `schema: must be a lower-case SQL identifier (letters, digits, _; not starting with a digit; at most 48 characters), got ${JSON.stringify(schema)}`,
     );
   }
@@ -24,55 +26,55 @@ export function validateSchemaName(schema: unknown): string {
 
 interface Step {
   readonly version: number;
-  readonly name: string;
+  readonly description: string;
   sql(schema: string): string;
 }
 
 const STEPS: readonly Step[] = [
   {
     version: 1,
-    name: "task_results",
+    description: "tasks table with claim, lease and prune indexes",
     sql: (s) => `
-      CREATE TABLE "${s}".task_results (
-        id uuid PRIMARY KEY,
+      CREATE TABLE "${s}".tasklane_tasks (
         -- Enqueue order: enqueued_at collides within a millisecond, a sequence does not.
-        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
         status text NOT NULL CHECK (status IN ('READY', 'RUNNING', 'SUCCESSFUL', 'FAILED')),
-        task_path text NOT NULL,
-        queue_name text NOT NULL,
-        backend_name text NOT NULL,
-        priority integer NOT NULL CHECK (priority BETWEEN -100 AND 100),
-        args jsonb NOT NULL CHECK (jsonb_typeof(args) = 'array'),
-        enqueued_at timestamptz NOT NULL DEFAULT now(),
+        enqueued_at timestamptz NOT NULL,
         started_at timestamptz,
         last_attempted_at timestamptz,
         finished_at timestamptz,
+        args jsonb NOT NULL,
+        priority integer NOT NULL CHECK (priority BETWEEN -100 AND 100),
+        task_path text NOT NULL,
+        worker_ids jsonb NOT NULL DEFAULT '[]',
+        queue_name text NOT NULL,
+        backend_name text NOT NULL,
         run_after timestamptz,
         return_value jsonb,
-        errors jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(errors) = 'array'),
-        worker_ids jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(worker_ids) = 'array'),
+        -- The last error, as django-tasks-db's columns; every error is in errors.
+        exception_class_path text,
+        traceback text,
+        errors jsonb NOT NULL DEFAULT '[]',
         max_attempts integer NOT NULL CHECK (max_attempts >= 1),
-        backoff_ms bigint CHECK (backoff_ms >= 0),
-        timeout_ms bigint CHECK (timeout_ms > 0),
+        backoff_ms bigint,
+        timeout_ms bigint,
         progress jsonb,
         locked_by text,
         lease_expires_at timestamptz,
-        -- The token of the latest attempt. Kept after it settles, so a settle whose COMMIT
-        -- outcome was unknown can tell on its retry that it was recorded.
+        -- While RUNNING: the fence of the attempt. Unlike SQLite's, it is kept once the attempt
+        -- settles, so a settle whose COMMIT outcome was unknown (the connection dropped) can tell
+        -- on its retry that it was recorded. Only RUNNING rows are fenced by it.
         claim_token text,
-        cancel_requested jsonb,
-        CONSTRAINT task_results_running_has_lease
-          CHECK ((status = 'RUNNING') = (locked_by IS NOT NULL AND lease_expires_at IS NOT NULL)),
-        CONSTRAINT task_results_running_has_token CHECK (status <> 'RUNNING' OR claim_token IS NOT NULL),
-        CONSTRAINT task_results_finished_has_time
-          CHECK ((status IN ('SUCCESSFUL', 'FAILED')) = (finished_at IS NOT NULL))
+        cancel_requested jsonb
       );
-      -- The claim reads this index in claim order; finished rows stay out of it.
-      CREATE INDEX task_results_ready ON "${s}".task_results (priority DESC, run_after ASC NULLS LAST, seq ASC)
+      -- The claim walks this in claim order; finished rows stay out of it.
+      CREATE INDEX tasklane_tasks_ready ON "${s}".tasklane_tasks (priority DESC, run_after ASC NULLS LAST, seq)
         WHERE status = 'READY';
-      CREATE INDEX task_results_leases ON "${s}".task_results (lease_expires_at) WHERE status = 'RUNNING';
-      CREATE INDEX task_results_finished ON "${s}".task_results (finished_at)
-        WHERE status IN ('SUCCESSFUL', 'FAILED');
+      -- The reaper looks for leases that ran out.
+      CREATE INDEX tasklane_tasks_leases ON "${s}".tasklane_tasks (lease_expires_at) WHERE status = 'RUNNING';
+      -- Prune deletes finished rows by age.
+      CREATE INDEX tasklane_tasks_finished ON "${s}".tasklane_tasks (status, finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
 ];
@@ -97,10 +99,10 @@ export async function migrate(connection: PgConnection, schema: string): Promise
       for (const step of STEPS) {
         if (step.version <= current) continue;
         await client.query(step.sql(schema));
-        await client.query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, $2)`, [
-          step.version,
-          step.name,
-        ]);
+        await client.query(
+          `INSERT INTO "${schema}".tasklane_migrations (version, description, applied_at) VALUES ($1, $2, now())`,
+          [step.version, step.description],
+        );
       }
     }),
   );
@@ -112,7 +114,7 @@ async function currentVersion(client: PoolClient, schema: string, location: stri
     `SELECT to_regclass($1) IS NOT NULL AS has_migrations,
             EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS has_schema,
             (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2)::int AS relations`,
-    [`"${schema}".migrations`, schema],
+    [`"${schema}".tasklane_migrations`, schema],
   );
   const { has_migrations, has_schema, relations } = found.rows[0] as {
     has_migrations: boolean;
@@ -127,16 +129,16 @@ async function currentVersion(client: PoolClient, schema: string, location: stri
     }
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await client.query(
-      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE "${schema}".tasklane_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL)`,
     );
     return 0;
   }
   try {
-    const row = await client.query(`SELECT coalesce(max(version), 0)::int AS v FROM "${schema}".migrations`);
+    const row = await client.query(`SELECT coalesce(max(version), 0)::int AS v FROM "${schema}".tasklane_migrations`);
     return row.rows[0]?.v as number;
   } catch (error) {
     throw new TaskStoreError(
-      `PostgreSQL ${location}: "${schema}".migrations is not a tasklane migrations table (${(error as Error).message})`,
+      `PostgreSQL ${location}: "${schema}".tasklane_migrations is not a tasklane migrations table (${(error as Error).message})`,
     );
   }
 }

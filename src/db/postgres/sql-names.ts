@@ -12,7 +12,7 @@ export interface Channels {
 export function namesFor(schema: string): Channels {
   return {
     schema,
-    table: `"${schema}".task_results`,
+    table: `"${schema}".tasklane_tasks`,
     ready: `${schema}_ready`,
     finished: `${schema}_finished`,
   };

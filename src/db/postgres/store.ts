@@ -62,6 +62,7 @@ export class PgStore implements TaskStore {
   private readonly waits: FinishedWaits;
   private readonly readyListeners = new Set<() => void>();
   private readyUnsubscribe: (() => void) | undefined;
+  private readyListening: Promise<void> | undefined;
   private readyPending = false;
   private migrated: Promise<void> | undefined;
   private closed = false;
@@ -101,7 +102,11 @@ export class PgStore implements TaskStore {
 
   async enqueue(row: NewTaskRow, via?: SqlExecutor): Promise<TaskRow> {
     await this.migrate();
-    if (!via) return reads.enqueue(this.connection, this.names, row);
+    if (!via) {
+      const stored = await reads.enqueue(this.connection, this.names, row);
+      this.fireReady();
+      return stored;
+    }
     const { text, values } = reads.enqueueStatement(this.names, row);
     let result: { rows: Record<string, unknown>[] };
     try {
@@ -135,7 +140,11 @@ export class PgStore implements TaskStore {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     await this.migrate();
-    return claims.settle(this.connection, this.names, settlements);
+    const { recorded, finished, retried } = await claims.settle(this.connection, this.names, settlements);
+    if (retried) this.fireReady();
+    // Waiters in this process need not wait for the notification's round trip.
+    for (const id of finished) this.waits.wake(id);
+    return recorded;
   }
 
   async progress(id: string, token: string, progress: TaskProgress): Promise<boolean> {
@@ -171,20 +180,33 @@ export class PgStore implements TaskStore {
   onReady(listener: () => void): () => void {
     if (this.closed) return () => {};
     this.readyListeners.add(listener);
+    // Statements of this store call the listeners themselves when they return (as on SQLite, and
+    // before the LISTEN may even be in effect); their notifications come back from our own server
+    // processes and are skipped, so one enqueue is one wake-up.
     if (!this.readyUnsubscribe) {
-      const subscription = this.listener.subscribe(this.names.ready, () => this.fireReady());
+      const subscription = this.listener.subscribe(this.names.ready, (_payload, sender) => {
+        if (!this.connection.ownPids.has(sender)) this.fireReady();
+      });
       this.readyUnsubscribe = subscription.unsubscribe;
-      // Anything enqueued between this call and the LISTEN taking effect sent its notification to
-      // nobody: one wake-up once listening makes the subscriber look.
-      void subscription.ready.then(() => this.fireReady());
+      this.readyListening = subscription.ready;
     }
     return () => {
       this.readyListeners.delete(listener);
       if (this.readyListeners.size === 0 && this.readyUnsubscribe) {
         this.readyUnsubscribe();
         this.readyUnsubscribe = undefined;
+        this.readyListening = undefined;
       }
     };
+  }
+
+  /**
+   * Resolves once the LISTEN behind `onReady` is in effect (at once when nobody subscribed), or once
+   * its first connection attempt failed (it keeps reconnecting; polls are the backstop). A worker
+   * that claims after this misses no enqueue made between its subscription and its first claim.
+   */
+  whenListening(): Promise<void> {
+    return this.readyListening ?? Promise.resolve();
   }
 
   /** A burst of enqueues is one wake-up per turn of the event loop, not one per notification. */

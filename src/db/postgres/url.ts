@@ -1,4 +1,4 @@
-import { TaskStoreError } from "../../errors.ts";
+import { InvalidTaskBackend } from "../../errors.ts";
 import type { PgModule } from "./driver.ts";
 
 /** What a postgres:// URL resolves to: the pg settings and a printable location without the password. */
@@ -26,8 +26,8 @@ export function resolveTarget(pg: PgModule, url: string): PgTarget {
     client = new pg.Client({ connectionString: url });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TaskStoreError(
-      `${redactUrl(url)}: not a valid PostgreSQL URL (${scrub(reason, url)}); expected postgres://user:password@host:port/database`,
+    throw new InvalidTaskBackend(
+      `url: ${redactUrl(url)}: not a valid PostgreSQL URL (${scrub(reason, url)}); expected postgres://user:password@host:port/database`,
     );
   }
   const params = client as unknown as {

@@ -46,7 +46,7 @@ export class FinishedWaits {
         waiter.woken = false;
         const row = await this.read(id);
         if (!row)
-          throw new TaskStoreError(`PostgreSQL ${location}: result ${id} no longer exists (it was pruned or deleted)`);
+          throw new TaskStoreError(`PostgreSQL ${location}: no task row ${id} (it was never stored, or was pruned)`);
         if (row.status === "SUCCESSFUL" || row.status === "FAILED") return row;
         if (!waiter.woken) await this.sleep(waiter, delay, signal);
         delay = Math.min(MAX_POLL_MS, delay * 1.5);
@@ -54,6 +54,11 @@ export class FinishedWaits {
     } finally {
       this.remove(id, waiter);
     }
+  }
+
+  /** The waiters of `id` read their row again (this process finished it). */
+  wake(id: string): void {
+    for (const waiter of this.waiting.get(id) ?? []) this.wakeOne(waiter);
   }
 
   /** Every waiter reads its row again (after the LISTEN connection came back). */

@@ -100,10 +100,7 @@ describe.skipIf(server.skip)("enqueue through the application's transaction (Sql
     const unsubscribe = other.onReady(() => {
       wake?.();
     });
-    // The first wake-up says the LISTEN is in effect.
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
+    await other.whenListening();
     await app.query("BEGIN");
     const row = await store.enqueue(newRow(), app);
     const woken = new Promise<void>((resolve) => {
