@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +99,7 @@ export async function startPostgres(bin: string, options: StartOptions = {}): Pr
     throw explain("pg_ctl start", error);
   }
 
+  watchOwner(ctlCommand(asRoot, bin, data), dir);
   let stopped = false;
   return {
     socketDir: dir,
@@ -118,6 +119,22 @@ export async function startPostgres(bin: string, options: StartOptions = {}): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A detached shell that outlives this process: when it is gone (finished, crashed or SIGKILLed
+ * by a timeout, when no teardown runs) it stops the server and deletes its files, so no test run
+ * leaves a server behind.
+ */
+function watchOwner(stop: string, dir: string): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stop} >/dev/null 2>&1; rm -rf '${dir}'`;
+  const watcher = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  watcher.unref();
+}
+
+function ctlCommand(asRoot: boolean, bin: string, data: string): string {
+  const ctl = `'${join(bin, "pg_ctl")}' -D '${data}' -m immediate -w stop`;
+  return asRoot ? `runuser -u postgres -- ${ctl}` : ctl;
 }
 
 function readLog(file: string): string {
