@@ -7,7 +7,11 @@ import { SKIP_NOTE } from "./postgres-global-setup.ts";
  * that line last, after npm's own output, because CI reads only its final line.
  */
 export default class CountReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: "passed" | "failed" | "interrupted",
+  ): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -22,6 +26,8 @@ export default class CountReporter implements Reporter {
       }
     }
     failed += unhandledErrors.length;
+    // A run that failed before any test (a global setup error: no PostgreSQL under CI) is a failure.
+    if (reason !== "passed" && failed === 0) failed = 1;
     mkdirSync(".artifacts", { recursive: true });
     const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
     writeFileSync(".artifacts/test-counts.txt", `${line}\n`);

@@ -63,6 +63,13 @@ export async function startProxy(socketDir: string): Promise<PgProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const dropAll = () => {
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
   return {
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     cutAfter(marker) {
@@ -70,15 +77,9 @@ export async function startProxy(socketDir: string): Promise<PgProxy> {
         armed = { marker: Buffer.from(marker), done: resolve };
       });
     },
-    dropAll() {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
-    },
+    dropAll,
     async close() {
-      this.dropAll();
+      dropAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
