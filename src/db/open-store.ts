@@ -9,7 +9,9 @@ import { parseDatabaseUrl } from "./url.ts";
  */
 export interface StoreOptions extends PgStoreOptions {
   /**
-   * SQLite: how long a statement waits for another process's write lock before failing.
+   * SQLite: how long an operation waits in all for another process's write lock before it fails
+   * with TaskStoreError (SQLITE_BUSY). Only the first 100 ms block the event loop; the rest are
+   * jittered retries.
    * @defaultValue 5000
    */
   readonly busyTimeoutMs?: number;

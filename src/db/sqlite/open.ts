@@ -7,7 +7,10 @@ import { LATEST_VERSION } from "./schema.ts";
 
 /** How a SQLite store opens its file. */
 export interface SqliteOpenOptions {
-  /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
+  /**
+   * How long SQLite itself waits for another process's write lock, blocking the thread, before a
+   * statement fails with SQLITE_BUSY (the store then waits longer, asynchronously).
+   */
   readonly busyTimeoutMs: number;
   /** `normal`: WAL's usual setting, a power cut may lose the last commits; `full`: fsync every commit. */
   readonly synchronous: "normal" | "full";

