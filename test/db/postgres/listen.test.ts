@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
@@ -68,6 +69,31 @@ describe.skipIf(server.skip)("onReady and waitFinished through LISTEN/NOTIFY", (
     const waiting = a.waitFinished(row.id);
     await b.settle([{ id: row.id, token: claim!.token, kind: "succeeded", value: { ok: true } }]);
     expect(await waiting).toMatchObject({ status: "SUCCESSFUL", returnValue: { ok: true } });
+  });
+
+  it("a settle notifies the finished channel with the ids it finished, on commit", async () => {
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    const heard: string[] = [];
+    let onHeard: (() => void) | undefined;
+    raw.on("notification", (n) => {
+      heard.push(`${n.channel}:${n.payload}`);
+      onHeard?.();
+    });
+    await raw.query('LISTEN "tasklane_finished"');
+    const rows = [newRow({ queueName: "notify" }), newRow({ queueName: "notify" })];
+    for (const row of rows) await b.enqueue(row);
+    const claims = await b.claim({ ...claimAll("w"), queues: ["notify"] });
+    const both = new Promise<void>((resolve) => {
+      onHeard = () => {
+        if (heard.length > 0) resolve();
+      };
+    });
+    await b.settle(claims.map((c) => ({ id: c.row.id, token: c.token, kind: "succeeded" as const, value: 1 })));
+    await both;
+    await raw.end();
+    expect(heard.map((h) => h.split(":")[0])).toEqual(["tasklane_finished"]);
+    expect(new Set(heard[0]!.split(":")[1]!.split(","))).toEqual(new Set(rows.map((r) => r.id)));
   });
 
   it("an idle store with a subscriber holds no ref'd handle: a script that subscribes and enqueues exits", async () => {
