@@ -95,6 +95,9 @@ async function wakeLatency(samples: number): Promise<{ p50: number; p99: number;
   listener.onReady(() => woke?.());
   await (listener as unknown as { whenListening(): Promise<void> }).whenListening();
   const times: number[] = [];
+  // The LISTEN connection is unref'd by design: something must keep this process alive while it
+  // only awaits a wake-up (a worker has its poll timer).
+  const alive = setInterval(() => {}, 1000);
   for (let i = 0; i < samples + 50; i++) {
     const wake = new Promise<void>((resolve) => {
       woke = resolve;
@@ -104,6 +107,7 @@ async function wakeLatency(samples: number): Promise<{ p50: number; p99: number;
     await wake;
     if (i >= 50) times.push(performance.now() - t0);
   }
+  clearInterval(alive);
   await Promise.all([listener.close(), producer.close()]);
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;

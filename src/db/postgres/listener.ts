@@ -17,8 +17,8 @@ export interface ListenerHooks {
 /**
  * The store's one LISTEN connection (LISTEN is per session, so it cannot be a pooled one). It is
  * opened on the first subscription, LISTENs to exactly the channels somebody subscribed to, and
- * reconnects with backoff for as long as the store is open. Its socket is unref'd: waiting for
- * notifications never keeps the process alive by itself.
+ * reconnects with backoff for as long as the store is open. Its socket is unref'd while idle:
+ * waiting for notifications never keeps the process alive by itself.
  */
 export class PgListener {
   private readonly handlers = new Map<string, Set<Handler>>();
@@ -28,6 +28,7 @@ export class PgListener {
   private failures = 0;
   private lostAt = 0;
   private closed = false;
+  private inFlight = 0;
 
   private readonly pg: PgModule;
   private readonly target: PgTarget;
@@ -54,7 +55,7 @@ export class PgListener {
       if (!current?.delete(handler) || current.size > 0) return;
       this.handlers.delete(channel);
       const client = this.client;
-      if (client && !this.connecting) client.query(`UNLISTEN ${quote(channel)}`).catch(() => {});
+      if (client && !this.connecting) this.command(client, `UNLISTEN ${quote(channel)}`).catch(() => {});
     };
     return { ready, unsubscribe };
   }
@@ -74,7 +75,7 @@ export class PgListener {
       await this.connecting;
       return;
     }
-    if (this.client) await this.client.query(`LISTEN ${quote(channel)}`).catch(() => {});
+    if (this.client) await this.command(this.client, `LISTEN ${quote(channel)}`).catch(() => {});
   }
 
   private connect(): void {
@@ -95,8 +96,8 @@ export class PgListener {
     this.connecting = (async () => {
       try {
         await client.connect();
-        unref(client);
-        for (const channel of this.handlers.keys()) await client.query(`LISTEN ${quote(channel)}`);
+        for (const channel of this.handlers.keys()) await this.command(client, `LISTEN ${quote(channel)}`);
+        if (this.inFlight === 0) socketOf(client)?.unref();
       } catch (error) {
         onGone(error);
         return;
@@ -112,6 +113,21 @@ export class PgListener {
         this.hooks.onResume();
       }
     })();
+  }
+
+  /**
+   * A LISTEN or UNLISTEN, with the socket ref'd while it is in flight: a caller awaiting it (e.g.
+   * `whenListening()`) keeps the process alive; only the idle wait for notifications does not.
+   */
+  private async command(client: Client, sql: string): Promise<void> {
+    this.inFlight++;
+    socketOf(client)?.ref();
+    try {
+      await client.query(sql);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.connecting === undefined) socketOf(client)?.unref();
+    }
   }
 
   private lost(client: Client, error: unknown): void {
@@ -149,6 +165,6 @@ function quote(channel: string): string {
   return `"${channel.replace(/"/g, '""')}"`;
 }
 
-function unref(client: Client): void {
-  (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+function socketOf(client: Client): { ref(): void; unref(): void } | undefined {
+  return (client as unknown as { connection?: { stream?: { ref(): void; unref(): void } } }).connection?.stream;
 }

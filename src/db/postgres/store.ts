@@ -177,6 +177,10 @@ export class PgStore implements TaskStore {
     return reads.counts(this.connection, this.names);
   }
 
+  /**
+   * See TaskStore.onReady. The LISTEN connection never keeps the process alive: one that does
+   * nothing but wait for a wake-up needs a handle of its own (a worker has its poll timer).
+   */
   onReady(listener: () => void): () => void {
     if (this.closed) return () => {};
     this.readyListeners.add(listener);

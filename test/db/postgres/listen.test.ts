@@ -96,10 +96,10 @@ describe.skipIf(server.skip)("onReady and waitFinished through LISTEN/NOTIFY", (
     expect(new Set(heard[0]!.split(":")[1]!.split(","))).toEqual(new Set(rows.map((r) => r.id)));
   });
 
-  it("an idle store with a subscriber holds no ref'd handle: a script that subscribes and enqueues exits", async () => {
+  it("awaiting whenListening keeps a script alive; an idle subscribed store does not", async () => {
     const script = fileURLToPath(new URL("../../fixtures/postgres/subscribe-and-exit.ts", import.meta.url));
     const child = spawnTs(script, [url]);
     expect(await child.exited()).toBe(0);
-    expect(child.lines).toEqual(["enqueued"]);
+    expect(child.lines).toEqual(["listening", "enqueued"]);
   });
 });
