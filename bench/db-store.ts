@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -44,8 +44,21 @@ async function fill(store: TaskStore, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await store.enqueue(row());
 }
 
-/** Runs `processes` workers over the file until it has no READY row; resolves with tasks/s. */
-async function drain(url: string, processes: number, batch: number, synchronous: string): Promise<number> {
+/**
+ * Runs `processes` workers over the file until it has no READY row; resolves with tasks/s and the
+ * largest the -wal file grew meanwhile (SQLite checkpoints it back every ~1000 pages when it can).
+ */
+async function drain(
+  url: string,
+  processes: number,
+  batch: number,
+  synchronous: string,
+): Promise<{ rate: number; walMb: number }> {
+  let walBytes = 0;
+  const wal = `${url.slice("sqlite:".length)}-wal`;
+  const sampler = setInterval(() => {
+    walBytes = Math.max(walBytes, statSync(wal, { throwIfNoEntry: false })?.size ?? 0);
+  }, 20);
   const children: ChildProcess[] = [];
   const results: Promise<number>[] = [];
   const ready: Promise<void>[] = [];
@@ -69,7 +82,9 @@ async function drain(url: string, processes: number, batch: number, synchronous:
   const start = performance.now();
   for (const child of children) child.stdin!.write("go\n");
   const done = (await Promise.all(results)).reduce((a, b) => a + b, 0);
-  return done / ((performance.now() - start) / 1000);
+  const rate = done / ((performance.now() - start) / 1000);
+  clearInterval(sampler);
+  return { rate, walMb: walBytes / 1e6 };
 }
 
 async function throughput(args: string[]): Promise<void> {
@@ -84,9 +99,10 @@ async function throughput(args: string[]): Promise<void> {
       const store = await openStore(url);
       await fill(store, tasks);
       await store.close();
-      const rate = await drain(url, p, batch, synchronous);
+      const { rate, walMb } = await drain(url, p, batch, synchronous);
+      const perSecond = Math.round(rate).toLocaleString("en");
       console.log(
-        `  batch ${String(batch).padStart(3)}  processes ${p}  ${Math.round(rate).toLocaleString("en")} tasks/s`,
+        `  batch ${String(batch).padStart(3)}  processes ${p}  ${perSecond} tasks/s  (-wal at most ${walMb.toFixed(1)} MB)`,
       );
     }
   }

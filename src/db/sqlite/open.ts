@@ -44,6 +44,10 @@ export function openSqliteFile(driver: SqliteDriver, path: string, options: Sqli
       throw new TaskStoreError(`${path}: could not switch to WAL mode (got ${String(mode)}); use a local disk`);
     }
     db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+    // When the -wal starts over, cut the file back to 64 MB instead of keeping its peak size: with
+    // several processes writing back to back it starts over rarely (measured: 145 MB at peak over
+    // 20,000 single-row claim+settle pairs from 4 processes; 20-40 MB when batching 16).
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     return db;
   } catch (error) {
     db.close();

@@ -80,4 +80,14 @@ describe.each(stores)("$dialect store: several processes", (dialect) => {
     }
     for (const c of children) c.kill();
   });
+
+  it("holds nothing that keeps Node running once a process stops using it", { timeout: 60_000 }, async () => {
+    const url = await h.freshUrl();
+    const child = spawnStoreChild(["use-and-leave", url]);
+    // The child never closes its store: it exits only if the store left no ref'd handle behind.
+    expect(await child.exited).toBe(0);
+    expect(child.lines.map((l) => l.event)).toEqual(["used"]);
+    const store = await h.open(url);
+    expect((await store.get(child.lines[0]!.id as string))?.status).toBe("RUNNING");
+  });
 });

@@ -178,13 +178,14 @@ describe("opening a file tasklane may use", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it("sets synchronous NORMAL by default and FULL when asked, and the busy timeout", () => {
+  it("sets synchronous NORMAL by default and FULL when asked, the busy timeout and the -wal size limit", () => {
     const path = join(dir, "tasks.db");
     const normal = openSqliteFile(Driver, path, { busyTimeoutMs: 1234, synchronous: "normal" });
     const full = openSqliteFile(Driver, path, { busyTimeoutMs: 5000, synchronous: "full" });
     try {
       expect(normal.pragma("synchronous", { simple: true })).toBe(1);
       expect(normal.pragma("busy_timeout", { simple: true })).toBe(1234);
+      expect(normal.pragma("journal_size_limit", { simple: true })).toBe(64 * 1024 * 1024);
       expect(full.pragma("synchronous", { simple: true })).toBe(2);
     } finally {
       normal.close();
