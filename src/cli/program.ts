@@ -3,7 +3,10 @@ import { Command, CommanderError } from "commander";
 import { registerBenchCommand } from "./bench-command.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import type { CliIo } from "./io.ts";
+import { addMigrateCommand } from "./migrate-command.ts";
+import { addPruneCommand } from "./prune-command.ts";
 import { addRunCommand } from "./run-command.ts";
+import { addWorkerCommand } from "./worker-command.ts";
 
 const overview = `
 Examples:
@@ -38,6 +41,9 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
     .addHelpText("after", overview);
   // Subcommands copy the settings above, so they are added after them.
   addRunCommand(program, io, exit);
+  addWorkerCommand(program, io, exit);
+  addPruneCommand(program, io, exit);
+  addMigrateCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
   return program;
 }

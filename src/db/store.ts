@@ -41,6 +41,8 @@ export interface NewTaskRow {
   readonly backoffMs: number | null;
   /** The attempt's time limit in ms, or null for none. */
   readonly timeoutMs: number | null;
+  /** Set when the task was cancelled before it was stored: the row is born FAILED with this error. */
+  readonly cancelled?: TaskError | null;
 }
 
 /** One row of the results table. */

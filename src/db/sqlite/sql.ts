@@ -31,6 +31,13 @@ export const SQL = {
       @runAfter, @maxAttempts, @backoffMs, @timeoutMs)
     RETURNING ${COLUMNS}`,
 
+  /** A row born FAILED: enqueued with a signal that had already aborted, so no worker may ever claim it. */
+  insertCancelled: `INSERT INTO ${TASKS} (id, status, enqueued_at, finished_at, args, priority, task_path, queue_name,
+      backend_name, run_after, max_attempts, backoff_ms, timeout_ms, errors, exception_class_path, traceback)
+    VALUES (@id, 'FAILED', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
+      @runAfter, @maxAttempts, @backoffMs, @timeoutMs, json_array(json(@error)), @errorClass, @traceback)
+    RETURNING ${COLUMNS}`,
+
   get: `SELECT ${COLUMNS} FROM ${TASKS} WHERE id = ?`,
 
   claim: `UPDATE ${TASKS} SET status = 'RUNNING', started_at = ifnull(started_at, ${NOW}),

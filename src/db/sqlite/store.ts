@@ -68,9 +68,11 @@ export class SqliteStore implements TaskStore {
     if (via !== undefined) {
       throw new TaskStoreError(`${this.location}: enqueue through an application transaction is PostgreSQL only`);
     }
+    const cancelled = row.cancelled ?? null;
     // One statement in autocommit takes the write lock before it reads: no BEGIN IMMEDIATE needed.
     const raw = (await this.#run("enqueue", () =>
-      this.#stmt(SQL.insert).get({
+      this.#stmt(cancelled === null ? SQL.insert : SQL.insertCancelled).get({
+        ...(cancelled === null ? {} : errorParams(cancelled)),
         id: row.id,
         args: JSON.stringify(row.args),
         priority: row.priority,
@@ -83,7 +85,7 @@ export class SqliteStore implements TaskStore {
         timeoutMs: row.timeoutMs,
       }),
     )) as Row;
-    this.#notifyReady();
+    if (cancelled === null) this.#notifyReady();
     return toTaskRow(raw, DECODE);
   }
 

@@ -22,6 +22,19 @@ describe.each(stores)("$dialect store: cancel", (dialect) => {
     expect(await store.claim({ workerId: "w", queues: "*", excludeQueues: [], limit: 5, leaseMs: HOUR })).toEqual([]);
   });
 
+  it("stores a row enqueued already cancelled as FAILED in one statement: never claimable, no wake-up", async () => {
+    const store = await h.fresh();
+    let woken = 0;
+    const off = store.onReady(() => woken++);
+    const row = await store.enqueue(newRow({ cancelled }));
+    expect(row).toMatchObject({ status: "FAILED", errors: [cancelled], workerIds: [] });
+    expect(row.finishedAt).not.toBeNull();
+    expect(await store.claim({ workerId: "w", queues: "*", excludeQueues: [], limit: 5, leaseMs: HOUR })).toEqual([]);
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    off();
+  });
+
   it("fails a READY row that waits for its run_after", async () => {
     const store = await h.fresh();
     const row = await store.enqueue(newRow({ runAfter: Date.now() + HOUR }));
