@@ -16,17 +16,25 @@ import type { Channels } from "./sql-names.ts";
  * The insert and its notification are one statement, so they run in whatever transaction the
  * executor is in: through an application's open transaction both become visible on its COMMIT,
  * and a ROLLBACK leaves neither. A future run_after sends no notification (nothing to claim yet).
+ * A row enqueued already cancelled ($12, its error) is born FAILED in the same statement, so no
+ * worker can ever claim it, and wakes nobody.
  */
 export function enqueueStatement(names: Channels, row: NewTaskRow): { text: string; values: unknown[] } {
+  const cancelled = row.cancelled ?? null;
   return {
     text: `WITH ins AS (
              INSERT INTO ${names.table}
-               (id, status, enqueued_at, task_path, queue_name, backend_name, priority, args, run_after,
-                max_attempts, backoff_ms, timeout_ms)
-             VALUES ($1, 'READY', now(), $2, $3, $4, $5, $6::jsonb, to_timestamp($7::float8 / 1000), $8, $9, $10)
+               (id, status, enqueued_at, finished_at, task_path, queue_name, backend_name, priority, args, run_after,
+                max_attempts, backoff_ms, timeout_ms, errors, exception_class_path, traceback)
+             VALUES ($1, CASE WHEN $12::jsonb IS NULL THEN 'READY' ELSE 'FAILED' END, now(),
+               CASE WHEN $12::jsonb IS NULL THEN NULL ELSE now() END,
+               $2, $3, $4, $5, $6::jsonb, to_timestamp($7::float8 / 1000), $8, $9, $10,
+               CASE WHEN $12::jsonb IS NULL THEN '[]'::jsonb ELSE jsonb_build_array($12::jsonb) END,
+               $12::jsonb->>'exceptionClassPath', $12::jsonb->>'traceback')
              RETURNING *)
            SELECT ${rowColumns("ins")},
-             CASE WHEN ins.run_after IS NULL OR ins.run_after <= now() THEN pg_notify($11, ins.queue_name) END AS woke
+             CASE WHEN ins.status = 'READY' AND (ins.run_after IS NULL OR ins.run_after <= now())
+               THEN pg_notify($11, ins.queue_name) END AS woke
            FROM ins`,
     values: [
       row.id,
@@ -40,6 +48,7 @@ export function enqueueStatement(names: Channels, row: NewTaskRow): { text: stri
       row.backoffMs,
       row.timeoutMs,
       names.ready,
+      cancelled === null ? null : JSON.stringify(cancelled),
     ],
   };
 }

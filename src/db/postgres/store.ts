@@ -104,7 +104,7 @@ export class PgStore implements TaskStore {
     await this.migrate();
     if (!via) {
       const stored = await reads.enqueue(this.connection, this.names, row);
-      this.fireReady();
+      if (stored.status === "READY") this.fireReady();
       return stored;
     }
     const { text, values } = reads.enqueueStatement(this.names, row);
