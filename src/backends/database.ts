@@ -57,7 +57,8 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
-    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(async (store) => {
+    const { synchronous, schema, poolSize } = this.settings;
+    this.#store ??= openStore(this.url, { synchronous, schema, poolSize }).then(async (store) => {
       try {
         await store.migrate();
         return store;
