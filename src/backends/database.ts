@@ -5,6 +5,7 @@ import { currentExecutor } from "../db/transaction.ts";
 import { BackendClosed, InvalidTask, PayloadTooLarge } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
+import { activeLogger } from "../log.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import type { AnyTask } from "../task.ts";
 import { loadTask, splitModulePath } from "../task-loader.ts";
@@ -44,6 +45,9 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason).catch(() => {}));
 
+  /** Who is told of the store's connection events (a worker logs them); with nobody, tasklane's logger. */
+  readonly #storeListeners = new Set<(message: string) => void>();
+
   constructor(params: BackendParams) {
     super(params);
     this.settings = readDatabaseOptions(params.alias, params.options);
@@ -58,7 +62,11 @@ export class DatabaseBackend extends BaseTaskBackend {
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
     const { synchronous, schema, poolSize } = this.settings;
-    this.#store ??= openStore(this.url, { synchronous, schema, poolSize }).then(async (store) => {
+    const onEvent = (event: { readonly message: string }) => {
+      if (this.#storeListeners.size === 0) activeLogger()?.error(event.message);
+      for (const listener of this.#storeListeners) listener(event.message);
+    };
+    this.#store ??= openStore(this.url, { synchronous, schema, poolSize, onEvent }).then(async (store) => {
       try {
         await store.migrate();
         return store;
@@ -72,6 +80,15 @@ export class DatabaseBackend extends BaseTaskBackend {
       this.#store = null;
     });
     return this.#store;
+  }
+
+  /**
+   * @internal Tells `listener` what the store says about its connections (PostgreSQL: lost, and
+   * back after how long), instead of tasklane's logger. Returns the unsubscribe function.
+   */
+  onStoreEvent(listener: (message: string) => void): () => void {
+    this.#storeListeners.add(listener);
+    return () => this.#storeListeners.delete(listener);
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {

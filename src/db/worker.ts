@@ -115,6 +115,7 @@ export class DatabaseWorker {
   #poll: NodeJS.Timeout | null = null;
   #renew: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
+  #unsubscribeEvents: (() => void) | null = null;
   #abortError: TaskError | null = null;
 
   constructor(backend: DatabaseBackend, store: TaskStore, options: DatabaseWorkerOptions) {
@@ -167,6 +168,7 @@ export class DatabaseWorker {
       `Worker ${this.#options.workerId} started: queues ${this.#describeQueues()}, ${this.#describeLanes()}`,
     );
     this.#unsubscribe = this.#store.onReady(() => this.#claimSoon());
+    this.#unsubscribeEvents = this.#backend.onStoreEvent((message) => this.#log(1, message));
     this.#schedulePoll();
     this.#scheduleRenew();
     void this.#reap().finally(() => this.#claimSoon());
@@ -582,6 +584,7 @@ export class DatabaseWorker {
     if (this.#poll !== null) clearTimeout(this.#poll);
     if (this.#renew !== null) clearTimeout(this.#renew);
     this.#unsubscribe?.();
+    this.#unsubscribeEvents?.();
     await this.#pool.close({ timeoutMs: 0 });
     this.#log(1, `Worker ${this.#options.workerId} stopped (${this.#claimed} task(s) claimed).`);
   }

@@ -239,6 +239,13 @@ export class PgStore implements TaskStore {
     this.closed = true;
     this.readyListeners.clear();
     this.waits.closeAll(new TaskStoreError(`PostgreSQL ${this.location}: the store was closed while waiting`));
-    await Promise.all([this.listener.close(), this.connection.close()]);
+    // The idle sockets are unref'd; closing them must still keep Node running until they are
+    // closed, or a process whose last act is close() exits mid-way (exit 13: a promise never settled).
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      await Promise.all([this.listener.close(), this.connection.close()]);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }
