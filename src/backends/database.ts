@@ -26,6 +26,8 @@ export class DatabaseBackend extends BaseTaskBackend {
   override readonly supportsAsyncTask: boolean = true;
   override readonly supportsGetResult: boolean = true;
   override readonly supportsPriority: boolean = true;
+  /** PostgreSQL only: see `withTransaction`. */
+  override readonly supportsTransactionalEnqueue: boolean;
 
   /** Where the rows live (`options.url`). */
   readonly url: string;
@@ -53,6 +55,7 @@ export class DatabaseBackend extends BaseTaskBackend {
     this.settings = readDatabaseOptions(params.alias, params.options);
     this.url = this.settings.url;
     this.leaseMs = this.settings.leaseMs;
+    this.supportsTransactionalEnqueue = /^postgres(ql)?:\/\//i.test(this.url);
   }
 
   /**
