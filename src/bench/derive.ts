@@ -99,9 +99,12 @@ export function postgresThroughput(pg: PostgresSection | null | undefined, worke
 }
 
 /** p50 and p99 of each enqueue → start run on PostgreSQL (ms), summarised over the runs. */
-export function postgresStartMs(pg: PostgresSection): { p50: Summary; p99: Summary } {
+export function postgresStartMs(
+  pg: PostgresSection,
+  which: "startMs" | "finishedMs" = "startMs",
+): { p50: Summary; p99: Summary } {
   return {
-    p50: summarize(pg.startMs.map((trips) => quantile(trips, 0.5))),
-    p99: summarize(pg.startMs.map((trips) => quantile(trips, 0.99))),
+    p50: summarize(pg[which].map((trips) => quantile(trips, 0.5))),
+    p99: summarize(pg[which].map((trips) => quantile(trips, 0.99))),
   };
 }

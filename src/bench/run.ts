@@ -264,7 +264,7 @@ async function runPostgres(
 ): Promise<PostgresSection> {
   const skipped = await postgresUnavailable();
   if (skipped !== null) {
-    return { skipped, server: "", concurrency: 0, tasks: 0, throughput: [], startMs: [], enqueue: [] };
+    return { skipped, server: "", concurrency: 0, tasks: 0, throughput: [], startMs: [], finishedMs: [], enqueue: [] };
   }
   const bench = new PostgresBench(options);
   track(bench);

@@ -12,7 +12,7 @@ import {
   throughputOf,
 } from "./derive.ts";
 import { median, ratio } from "./stats.ts";
-import type { BenchResults, TargetResult } from "./types.ts";
+import type { BenchResults, PostgresSection, TargetResult } from "./types.ts";
 
 /** The goals are stated at 2 workers. */
 export const TARGET_WORKERS = 2;
@@ -129,6 +129,9 @@ function databaseTargets(results: BenchResults): TargetResult[] {
   ];
 }
 
+const fmt = (pg: PostgresSection | null): string =>
+  pg === null || pg.skipped !== null ? "?" : postgresStartMs(pg, "finishedMs").p50.median.toFixed(2);
+
 /** PostgreSQL's goals (issue 14): the flood through 2 worker processes, and enqueue → start on an idle one. */
 function postgresTargets(results: BenchResults): TargetResult[] {
   const pg = results.postgres;
@@ -147,11 +150,11 @@ function postgresTargets(results: BenchResults): TargetResult[] {
       why,
     ),
     target(
-      "database (PostgreSQL): enqueue -> start p50 <= 5 ms on an idle worker",
+      "database (PostgreSQL): enqueue -> start (claimed) p50 <= 5 ms on an idle worker",
       p50,
       "<= 5 ms",
       p50 <= 5,
-      `started_at - enqueued_at on the server's clock, one task at a time${quick}`,
+      `started_at - enqueued_at on the server's clock, one task at a time; enqueue -> finished p50 ${fmt(pg)} ms${quick}`,
       why,
     ),
   ];

@@ -200,8 +200,10 @@ export interface PostgresSection {
   tasks: number;
   /** Flood (enqueue all, 16 in flight, until every row is SUCCESSFUL): tasks/s per counted run, per worker count. */
   throughput: { workers: number; perSecond: number[] }[];
-  /** Enqueue → start (started_at − enqueued_at, both the server's clock) on an idle worker, ms, per counted run. */
+  /** Enqueue → claim (started_at − enqueued_at, the server's clock, µs precision) on an idle worker, ms, per counted run. */
   startMs: number[][];
+  /** Enqueue → finished as the enqueuer sees it (`enqueue()` then `wait()`), ms, per counted run. */
+  finishedMs: number[][];
   /** `await enqueue()` per call, per counted run. */
   enqueue: CallQuantiles[];
 }

@@ -63,11 +63,11 @@ export class PostgresBench {
     this.#noop = tasks.noop;
     const version = await this.#sql("SHOW server_version");
     const floodTasks = o.quick ? Math.min(o.tasks, 500) : Math.min(o.tasks, 5000);
-    const trips = o.quick ? Math.min(o.roundTrips, 50) : o.roundTrips;
+    const tripCount = o.quick ? Math.min(o.roundTrips, 50) : o.roundTrips;
     const calls = o.quick ? Math.min(o.enqueueCalls, 200) : o.enqueueCalls;
 
     const throughput: PostgresSection["throughput"] = [];
-    let startMs: number[][] = [];
+    let trips: { claimMs: number[]; finishedMs: number[] }[] = [];
     let enqueue: CallQuantiles[] = [];
     for (const count of PG_WORKER_COUNTS) {
       await this.#startWorkers(config, count);
@@ -78,7 +78,7 @@ export class PostgresBench {
       });
       throughput.push({ workers: count, perSecond });
       if (count === 1) {
-        startMs = await repeatRuns(o.warmup, o.repeat, () => this.#oneAtATime(trips));
+        trips = await repeatRuns(o.warmup, o.repeat, () => this.#oneAtATime(tripCount));
         enqueue = await repeatRuns(o.warmup, o.repeat, () => this.#enqueueCalls(calls));
       }
       await this.#stopWorkers();
@@ -90,7 +90,8 @@ export class PostgresBench {
       concurrency: PG_CONCURRENCY,
       tasks: floodTasks,
       throughput,
-      startMs,
+      startMs: trips.map((t) => t.claimMs),
+      finishedMs: trips.map((t) => t.finishedMs),
       enqueue,
     };
   }
@@ -105,12 +106,16 @@ export class PostgresBench {
   }
 
   async #sql(text: string): Promise<string> {
+    const rows = await this.#query(text, []);
+    return String(Object.values(rows[0] ?? {})[0] ?? "");
+  }
+
+  async #query(text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: this.#server?.url("postgres") });
     await client.connect();
     try {
-      const result = await client.query(text);
-      return String(Object.values(result.rows[0] ?? {})[0] ?? "");
+      return (await client.query(text, values)).rows as Record<string, unknown>[];
     } finally {
       await client.end();
     }
@@ -159,17 +164,28 @@ export class PostgresBench {
     }
   }
 
-  /** Enqueue → start on an idle worker, one task at a time, from the row's server-side timestamps (ms). */
-  async #oneAtATime(trips: number): Promise<number[]> {
-    const out: number[] = new Array(trips);
+  /**
+   * One task at a time on an idle worker: enqueue → claim from the row's own timestamps (the
+   * server's clock, µs), and enqueue → finished as the enqueuer sees it (`enqueue()` then `wait()`,
+   * both wake-ups by NOTIFY), ms.
+   */
+  async #oneAtATime(trips: number): Promise<{ claimMs: number[]; finishedMs: number[] }> {
+    const finishedMs: number[] = new Array(trips);
+    const ids: string[] = new Array(trips);
     for (let i = 0; i < trips; i++) {
+      const t0 = performance.now();
       const result = await this.#enqueue();
       await result.wait({ timeoutMs: 60_000 });
+      finishedMs[i] = Math.round((performance.now() - t0) * 1000) / 1000;
       if (result.status !== "SUCCESSFUL") throw new Error(`benchmark: PostgreSQL no-op ended ${result.status}`);
-      const started = result.startedAt?.getTime() ?? Number.NaN;
-      out[i] = Math.round((started - result.enqueuedAt.getTime()) * 1000) / 1000;
+      ids[i] = result.id;
     }
-    return out;
+    const rows = await this.#query(
+      "SELECT extract(epoch from started_at - enqueued_at)::float8 * 1000 AS ms FROM tasklane.tasklane_tasks WHERE id = ANY($1)",
+      [ids],
+    );
+    const claimMs = rows.map((r) => Math.round(Number(r.ms) * 1000) / 1000);
+    return { claimMs, finishedMs };
   }
 
   /** `await enqueue()` timed call by call (the insert and its NOTIFY are committed when it resolves). */

@@ -18,9 +18,12 @@ export function postgresTable(results: BenchResults): Table | null {
     fmtSpread(summarize(row.perSecond), fmtInt),
   ]);
   const start = postgresStartMs(pg);
+  const finished = postgresStartMs(pg, "finishedMs");
   rows.push(
-    ["enqueue -> start, idle worker: p50 (ms)", `1 worker --concurrency ${c}`, fmtSpread(start.p50, fmtNum)],
-    ["enqueue -> start, idle worker: p99 (ms)", `1 worker --concurrency ${c}`, fmtSpread(start.p99, fmtNum)],
+    ["enqueue -> claimed, idle worker: p50 (ms)", `1 worker --concurrency ${c}`, fmtSpread(start.p50, fmtNum)],
+    ["enqueue -> claimed, idle worker: p99 (ms)", `1 worker --concurrency ${c}`, fmtSpread(start.p99, fmtNum)],
+    ["enqueue -> finished (wait), idle: p50 (ms)", `1 worker --concurrency ${c}`, fmtSpread(finished.p50, fmtNum)],
+    ["enqueue -> finished (wait), idle: p99 (ms)", `1 worker --concurrency ${c}`, fmtSpread(finished.p99, fmtNum)],
     ["await enqueue(): p50 per call (us)", "", fmtSpread(summarize(pg.enqueue.map((q) => q.p50Us)), fmtNum)],
     ["await enqueue(): p99 per call (us)", "", fmtSpread(summarize(pg.enqueue.map((q) => q.p99Us)), fmtNum)],
   );
@@ -32,7 +35,7 @@ export function postgresTable(results: BenchResults): Table | null {
     notes: [
       `median [min-max] of ${results.options.repeat} counted runs after ${results.options.warmup} warm-up run(s); ${pg.server}`,
       "the workers: node dist/cli/main.js worker --concurrency 2 --interval 1 (woken by NOTIFY; the poll is a backstop)",
-      "flood: 16 enqueues in flight, until no row is READY or RUNNING; enqueue -> start: started_at - enqueued_at of the row (the server's clock), one task at a time",
+      "flood: 16 enqueues in flight, until no row is READY or RUNNING; one task at a time: claimed = started_at - enqueued_at of the row (the server's clock); finished = enqueue() then wait() here",
     ],
   };
 }
