@@ -18,6 +18,8 @@ export { ThreadPoolBackend } from "./backends/thread-pool.ts";
 export { type Backoff, type ExponentialBackoffOptions, exponentialBackoff } from "./backoff.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
 export { currentResultId, type RunningTaskResult, type TaskContext } from "./context.ts";
+export type { SqlExecutor } from "./db/store.ts";
+export { withTransaction } from "./db/transaction.ts";
 export {
   BackendClosed,
   BackendNotSupported,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { currentExecutor } from "../db/transaction.ts";
 import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, isFinished, recordFailed, whenFinished } from "../lifecycle.ts";
@@ -50,6 +51,12 @@ export abstract class BaseTaskBackend implements ResultOwner {
   readonly supportsGetResult: boolean = false;
   /** Tasks may have a non-zero priority. */
   readonly supportsPriority: boolean = false;
+  /**
+   * Enqueues inside `withTransaction(executor, fn)` are written through the application's open
+   * transaction (a `database` backend on PostgreSQL). Elsewhere such an enqueue is refused: a task
+   * that ran although its transaction rolled back is the bug the scope exists to prevent.
+   */
+  readonly supportsTransactionalEnqueue: boolean = false;
 
   readonly alias: string;
   readonly queues: ReadonlySet<string>;
@@ -72,6 +79,13 @@ export abstract class BaseTaskBackend implements ResultOwner {
    * @throws InvalidTask with Django's message for the first rule broken.
    */
   validateTask(task: AnyTask): void {
+    if (!this.supportsTransactionalEnqueue && currentExecutor() !== undefined) {
+      throw new InvalidTask(
+        `${task.modulePath} was enqueued inside withTransaction(), but backend '${this.alias}' cannot write ` +
+          "into the application's transaction (only a database backend with a postgres:// URL can); enqueue " +
+          "it after the COMMIT, or on such a backend.",
+      );
+    }
     if (task.isAsync && !this.supportsAsyncTask) {
       throw new InvalidTask("Backend does not support async Tasks.");
     }

@@ -42,6 +42,7 @@ export function readDatabaseOptions(alias: string, options: Readonly<Record<stri
     leaseMs: positiveInteger(30_000),
     synchronous,
     schema: identifier,
+    poolSize: positiveInteger(4),
     maxPayloadBytes: positiveInteger(4 * 1024 * 1024),
     maxWorkers: positiveInteger(availableParallelism()),
     queues: laneOptions,

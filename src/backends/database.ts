@@ -6,6 +6,7 @@ import { currentExecutor } from "../db/transaction.ts";
 import { BackendClosed, InvalidTask, PayloadTooLarge } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
+import { activeLogger } from "../log.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import type { SlotLedger } from "../schedules/ledger.ts";
 import { type SlotTag, slotTagOf } from "../schedules/slot-tag.ts";
@@ -28,6 +29,8 @@ export class DatabaseBackend extends BaseTaskBackend {
   override readonly supportsAsyncTask: boolean = true;
   override readonly supportsGetResult: boolean = true;
   override readonly supportsPriority: boolean = true;
+  /** PostgreSQL only: see `withTransaction`. */
+  override readonly supportsTransactionalEnqueue: boolean;
 
   /** Where the rows live (`options.url`). */
   readonly url: string;
@@ -48,11 +51,15 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   readonly #signals = new SignalWatch((state, reason) => void this.cancelState(state, reason).catch(() => {}));
 
+  /** Who is told of the store's connection events (a worker logs them); with nobody, tasklane's logger. */
+  readonly #storeListeners = new Set<(message: string) => void>();
+
   constructor(params: BackendParams) {
     super(params);
     this.settings = readDatabaseOptions(params.alias, params.options);
     this.url = this.settings.url;
     this.leaseMs = this.settings.leaseMs;
+    this.supportsTransactionalEnqueue = /^postgres(ql)?:\/\//i.test(this.url);
   }
 
   /**
@@ -61,7 +68,12 @@ export class DatabaseBackend extends BaseTaskBackend {
    */
   store(): Promise<TaskStore> {
     if (this.#closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
-    this.#store ??= openStore(this.url, { synchronous: this.settings.synchronous }).then(async (store) => {
+    const { synchronous, schema, poolSize } = this.settings;
+    const onEvent = (event: { readonly message: string }) => {
+      if (this.#storeListeners.size === 0) activeLogger()?.error(event.message);
+      for (const listener of this.#storeListeners) listener(event.message);
+    };
+    this.#store ??= openStore(this.url, { synchronous, schema, poolSize, onEvent }).then(async (store) => {
       try {
         await store.migrate();
         return store;
@@ -75,6 +87,15 @@ export class DatabaseBackend extends BaseTaskBackend {
       this.#store = null;
     });
     return this.#store;
+  }
+
+  /**
+   * @internal Tells `listener` what the store says about its connections (PostgreSQL: lost, and
+   * back after how long), instead of tasklane's logger. Returns the unsubscribe function.
+   */
+  onStoreEvent(listener: (message: string) => void): () => void {
+    this.#storeListeners.add(listener);
+    return () => this.#storeListeners.delete(listener);
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {

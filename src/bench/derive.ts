@@ -1,5 +1,5 @@
 import { median, quantile, type Summary, summarize } from "./stats.ts";
-import type { BenchResults, CpuRow, DatabaseSection, LatencyRow, MemoryRow, RowKey } from "./types.ts";
+import type { BenchResults, CpuRow, DatabaseSection, LatencyRow, MemoryRow, PostgresSection, RowKey } from "./types.ts";
 
 /*
  * Numbers derived from raw samples, shared by the tables, the ratios, the targets and the chart, so
@@ -91,4 +91,20 @@ export function databaseLatency(db: DatabaseSection): { p50: Summary; p99: Summa
 export function databaseSpeedup(db: DatabaseSection | null, workers: number): number {
   const wall = (w: number) => median(db?.cpu?.rows.find((r) => r.workers === w)?.wallMs ?? []);
   return wall(1) / wall(workers);
+}
+
+/** Median no-op flood throughput on PostgreSQL through `workers` worker processes (tasks/s), NaN when not run. */
+export function postgresThroughput(pg: PostgresSection | null | undefined, workers: number): number {
+  return median(pg?.throughput.find((r) => r.workers === workers)?.perSecond ?? []);
+}
+
+/** p50 and p99 of each enqueue → start run on PostgreSQL (ms), summarised over the runs. */
+export function postgresStartMs(
+  pg: PostgresSection,
+  which: "startMs" | "finishedMs" = "startMs",
+): { p50: Summary; p99: Summary } {
+  return {
+    p50: summarize(pg[which].map((trips) => quantile(trips, 0.5))),
+    p99: summarize(pg[which].map((trips) => quantile(trips, 0.99))),
+  };
 }

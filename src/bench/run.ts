@@ -7,6 +7,7 @@ import { DatabaseBench, databaseUnavailable } from "./measure/database.ts";
 import { measureEnqueue } from "./measure/enqueue.ts";
 import { contenderLatency, rawLatency } from "./measure/latency.ts";
 import { childRss, measureMemory } from "./measure/memory.ts";
+import { PG_WORKER_COUNTS, PostgresBench, postgresUnavailable } from "./measure/postgres.ts";
 import { measurePayload, measureRawThroughput, measureThroughput } from "./measure/throughput.ts";
 import { checkBenchFiles, tasklaneVersion } from "./paths.ts";
 import { largeArg, SMALL_ARG } from "./payload-data.ts";
@@ -14,7 +15,7 @@ import { childPids } from "./process-info.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { median } from "./stats.ts";
 import { evaluateTargets } from "./targets.ts";
-import type { BenchOptions, BenchResults, DatabaseSection, PoolBackendName } from "./types.ts";
+import type { BenchOptions, BenchResults, DatabaseSection, PoolBackendName, PostgresSection } from "./types.ts";
 
 type Section = "throughput" | "latency" | "payload" | "cpu" | "enqueue" | "memory";
 
@@ -63,7 +64,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const t0 = performance.now();
   const plan = buildPlan(options);
   const withDatabase = options.backends.includes("database");
-  const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0) + (withDatabase ? 2 : 0);
+  const steps =
+    2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0) + (withDatabase ? 2 + PG_WORKER_COUNTS.length : 0);
   const progress = createProgress(steps, options.progress);
   const results: BenchResults = {
     schema: 2,
@@ -86,7 +88,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     leftoverChildren: [],
   };
 
-  let open: Contender | Pinger | DatabaseBench | null = null;
+  let open: Contender | Pinger | DatabaseBench | PostgresBench | null = null;
   const onSigint = () => {
     progress.stop();
     process.stderr.write("\ntasklane bench: interrupted, closing the pool\n");
@@ -164,6 +166,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         }
         results.timings.push({ step: "database", seconds: secondsSince(started) });
       }
+      results.postgres = await runPostgres(options, progress, (bench) => {
+        open = bench;
+      });
     }
   } finally {
     process.removeListener("SIGINT", onSigint);
@@ -248,6 +253,27 @@ async function latencyWithFloor(c: Contender, options: BenchOptions) {
     return await contenderLatency(c, options, floor);
   } finally {
     await floor.close();
+  }
+}
+
+/** The database section on PostgreSQL, or why it was skipped; `track` names what SIGINT must close. */
+async function runPostgres(
+  options: BenchOptions,
+  progress: { label(text: string): void; step(text: string): void },
+  track: (bench: PostgresBench | null) => void,
+): Promise<PostgresSection> {
+  const skipped = await postgresUnavailable();
+  if (skipped !== null) {
+    return { skipped, server: "", concurrency: 0, tasks: 0, throughput: [], startMs: [], finishedMs: [], enqueue: [] };
+  }
+  const bench = new PostgresBench(options);
+  track(bench);
+  progress.label("database (PostgreSQL)");
+  try {
+    return await bench.run((label) => progress.step(label));
+  } finally {
+    track(null);
+    await bench.close();
   }
 }
 

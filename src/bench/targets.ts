@@ -6,11 +6,13 @@ import {
   floorP50Of,
   heapDelta,
   latencyP50Of,
+  postgresStartMs,
+  postgresThroughput,
   speedupOf,
   throughputOf,
 } from "./derive.ts";
 import { median, ratio } from "./stats.ts";
-import type { BenchResults, TargetResult } from "./types.ts";
+import type { BenchResults, PostgresSection, TargetResult } from "./types.ts";
 
 /** The goals are stated at 2 workers. */
 export const TARGET_WORKERS = 2;
@@ -95,6 +97,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     );
   }
   out.push(...databaseTargets(results));
+  out.push(...postgresTargets(results));
   return out;
 }
 
@@ -121,6 +124,37 @@ function databaseTargets(results: BenchResults): TargetResult[] {
       ">= 1.8x",
       speedup >= 1.8,
       `${db?.cpu?.tasks ?? "?"} tasks of fib(${db?.cpu?.fibN ?? "?"}), wall time at 1 over at ${TARGET_WORKERS}${quick}`,
+      why,
+    ),
+  ];
+}
+
+const fmt = (pg: PostgresSection | null): string =>
+  pg === null || pg.skipped !== null ? "?" : postgresStartMs(pg, "finishedMs").p50.median.toFixed(2);
+
+/** PostgreSQL's goals (issue 14): the flood through 2 worker processes, and enqueue → start on an idle one. */
+function postgresTargets(results: BenchResults): TargetResult[] {
+  const pg = results.postgres;
+  if (pg === undefined) return [];
+  const why = pg === null ? "not measured (database not in --backends)" : (pg.skipped ?? "not measured");
+  const perSecond = postgresThroughput(pg, 2);
+  const p50 = pg === null || pg.skipped !== null ? Number.NaN : postgresStartMs(pg).p50.median;
+  const quick = results.options.quick ? ", --quick" : "";
+  return [
+    target(
+      "database (PostgreSQL): no-op tasks end to end >= 5000/s through 2 tasklane workers --concurrency 2",
+      perSecond,
+      ">= 5000 tasks/s",
+      perSecond >= 5000,
+      `flood of ${pg?.tasks ?? "?"} tasks, 16 enqueues in flight; test settings (fsync off)${quick}`,
+      why,
+    ),
+    target(
+      "database (PostgreSQL): enqueue -> start (claimed) p50 <= 5 ms on an idle worker",
+      p50,
+      "<= 5 ms",
+      p50 <= 5,
+      `started_at - enqueued_at on the server's clock, one task at a time; enqueue -> finished p50 ${fmt(pg)} ms${quick}`,
       why,
     ),
   ];

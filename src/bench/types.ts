@@ -186,6 +186,28 @@ export interface DatabaseSection {
   cpu: { tasks: number; fibN: number; rows: { workers: number; wallMs: number[] }[] } | null;
 }
 
+/**
+ * The `database` backend on PostgreSQL, on a throwaway server the benchmark starts (test settings:
+ * fsync and synchronous_commit off, a unix socket). `skipped` says why nothing else is filled in.
+ */
+export interface PostgresSection {
+  skipped: string | null;
+  /** The server's version and settings, as a sentence. */
+  server: string;
+  /** `--concurrency` of each worker process. */
+  concurrency: number;
+  /** No-op tasks per flood. */
+  tasks: number;
+  /** Flood (enqueue all, 16 in flight, until every row is SUCCESSFUL): tasks/s per counted run, per worker count. */
+  throughput: { workers: number; perSecond: number[] }[];
+  /** Enqueue → claim (started_at − enqueued_at, the server's clock, µs precision) on an idle worker, ms, per counted run. */
+  startMs: number[][];
+  /** Enqueue → finished as the enqueuer sees it (`enqueue()` then `wait()`), ms, per counted run. */
+  finishedMs: number[][];
+  /** `await enqueue()` per call, per counted run. */
+  enqueue: CallQuantiles[];
+}
+
 /** One of tasklane's performance goals, evaluated on this run. */
 export interface TargetResult {
   name: string;
@@ -214,6 +236,8 @@ export interface BenchResults {
   memory: MemoryRow[];
   /** Null when `database` was not among the backends. */
   database: DatabaseSection | null;
+  /** The database section on PostgreSQL; absent or null when `database` was not among the backends. */
+  postgres?: PostgresSection | null;
   targets: TargetResult[];
   /** Seconds each step took (start-up of a contender, each section), to see where a run's time goes. */
   timings: { step: string; seconds: number }[];

@@ -1,9 +1,13 @@
-import { InvalidTaskBackend, TaskStoreError } from "../errors.ts";
+import { InvalidTaskBackend } from "../errors.ts";
+import type { PgStoreOptions } from "./postgres/store.ts";
 import type { TaskStore } from "./store.ts";
 import { parseDatabaseUrl } from "./url.ts";
 
-/** Options of a store, whatever its dialect (each dialect ignores what it has no use for). */
-export interface StoreOptions {
+/**
+ * Options of a store, whatever its dialect (each dialect ignores what it has no use for). The
+ * PostgreSQL ones (`schema`, `poolSize`, `reconnectForMs`, `onEvent`) are in PgStoreOptions.
+ */
+export interface StoreOptions extends PgStoreOptions {
   /**
    * SQLite: how long an operation waits in all for another process's write lock before it fails
    * with TaskStoreError (SQLITE_BUSY). Only the first 100 ms block the event loop; the rest are
@@ -29,7 +33,8 @@ export interface StoreOptions {
 export async function openStore(url: string, options: StoreOptions = {}): Promise<TaskStore> {
   const location = parseDatabaseUrl(url);
   if (location.dialect === "postgres") {
-    throw new TaskStoreError("url: PostgreSQL (postgres://, postgresql://) is not yet supported; use sqlite:");
+    const { openPgStore } = await import("./postgres/open.ts");
+    return openPgStore(location.url, options);
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 0x7fffffff) {

@@ -4,7 +4,8 @@ import type { SqlExecutor } from "./store.ts";
 // One storage per process, found through a registered symbol, like the task scope: the app may load
 // another copy of tasklane than the backend it enqueues on.
 const key = Symbol.for("tasklane.transaction");
-const holder = globalThis as { [key]?: AsyncLocalStorage<SqlExecutor> };
+const usedKey = Symbol.for("tasklane.transaction.used");
+const holder = globalThis as { [key]?: AsyncLocalStorage<SqlExecutor>; [usedKey]?: boolean };
 holder[key] ??= new AsyncLocalStorage<SqlExecutor>();
 const storage: AsyncLocalStorage<SqlExecutor> = holder[key];
 
@@ -28,10 +29,14 @@ export function withTransaction<T>(executor: SqlExecutor, fn: () => T): T {
       "withTransaction(executor, fn): executor must have a query(text, values) method (a pg Client).",
     );
   }
+  holder[usedKey] = true;
   return storage.run(executor, fn);
 }
 
-/** The executor of the enclosing `withTransaction`, if any. */
+/**
+ * The executor of the enclosing `withTransaction`, if any. Every enqueue asks; a process that never
+ * called withTransaction answers from a flag, without a look at the async context.
+ */
 export function currentExecutor(): SqlExecutor | undefined {
-  return storage.getStore();
+  return holder[usedKey] === true ? storage.getStore() : undefined;
 }

@@ -55,6 +55,13 @@ interface Held {
   progressAt: number;
   /** When its child started it (the pool's clock), or -1. */
   startedAt: number;
+  /**
+   * The progress write in flight, if any, and the latest report waiting behind it. Writes go one
+   * at a time per task (on PostgreSQL two pooled connections could apply them out of order) and the
+   * settlement waits for the last one: the finished row keeps the task's final report.
+   */
+  progressWrite: Promise<void> | null;
+  progressNext: TaskProgress | null;
 }
 
 /**
@@ -108,6 +115,7 @@ export class DatabaseWorker {
   #poll: NodeJS.Timeout | null = null;
   #renew: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
+  #unsubscribeEvents: (() => void) | null = null;
   #abortError: TaskError | null = null;
 
   constructor(backend: DatabaseBackend, store: TaskStore, options: DatabaseWorkerOptions) {
@@ -160,6 +168,7 @@ export class DatabaseWorker {
       `Worker ${this.#options.workerId} started: queues ${this.#describeQueues()}, ${this.#describeLanes()}`,
     );
     this.#unsubscribe = this.#store.onReady(() => this.#claimSoon());
+    this.#unsubscribeEvents = this.#backend.onStoreEvent((message) => this.#log(1, message));
     this.#schedulePoll();
     this.#scheduleRenew();
     void this.#reap().finally(() => this.#claimSoon());
@@ -261,7 +270,17 @@ export class DatabaseWorker {
       loadError = toTaskError(error);
     }
     const key = this.#nextKey++;
-    const held: Held = { claim, row, lane, task, lost: false, progressAt: 0, startedAt: -1 };
+    const held: Held = {
+      claim,
+      row,
+      lane,
+      task,
+      lost: false,
+      progressAt: 0,
+      startedAt: -1,
+      progressWrite: null,
+      progressNext: null,
+    };
     this.#held.set(key, held);
     this.#heldPerLane.set(lane, (this.#heldPerLane.get(lane) ?? 0) + 1);
     this.#log(2, `Task id=${row.id} path=${row.taskPath} state=RUNNING`);
@@ -315,15 +334,34 @@ export class DatabaseWorker {
   #onProgress(key: number, progress: TaskProgress): void {
     const held = this.#held.get(key);
     if (held === undefined || held.lost) return;
-    void this.#store.progress(held.row.id, held.claim.token, progress).catch((error: unknown) => {
-      this.#log(2, `Progress of ${held.row.id} not recorded: ${messageOf(error)}`);
-    });
+    this.#writeProgress(held, progress);
     // Like taskStarted and taskFinished, where the task runs: in this process, not the enqueuer's.
     if (held.task !== null && taskEvents.has("taskProgress")) {
       const state = this.#backend.stateOf(held.row, held.task);
       state.progress = progress;
       taskEvents.emit("taskProgress", new TaskResult(state));
     }
+  }
+
+  /** Only the newest report waits while a write is in flight; older ones are superseded. */
+  #writeProgress(held: Held, progress: TaskProgress): void {
+    if (held.progressWrite !== null) {
+      held.progressNext = progress;
+      return;
+    }
+    held.progressWrite = this.#store
+      .progress(held.row.id, held.claim.token, progress)
+      .then(
+        () => {},
+        (error: unknown) => this.#log(2, `Progress of ${held.row.id} not recorded: ${messageOf(error)}`),
+      )
+      .then(() => {
+        held.progressWrite = null;
+        const next = held.progressNext;
+        held.progressNext = null;
+        if (next !== null && !held.lost) this.#writeProgress(held, next);
+        return held.progressWrite ?? undefined;
+      });
   }
 
   #onFinish(job: PoolJob, outcome: Outcome, at: number): void {
@@ -373,6 +411,9 @@ export class DatabaseWorker {
     this.#settleScheduled = false;
     const batch = this.#pendingSettle;
     this.#pendingSettle = [];
+    // The last progress reports first (fenced writes: after the settlement they would be refused).
+    const writes = batch.map((b) => this.#held.get(b.key)?.progressWrite).filter((w) => w != null);
+    if (writes.length > 0) await Promise.all(writes);
     let recorded: boolean[];
     try {
       recorded = await this.#store.settle(batch.map((b) => b.settlement));
@@ -544,6 +585,7 @@ export class DatabaseWorker {
     if (this.#poll !== null) clearTimeout(this.#poll);
     if (this.#renew !== null) clearTimeout(this.#renew);
     this.#unsubscribe?.();
+    this.#unsubscribeEvents?.();
     await this.#pool.close({ timeoutMs: 0 });
     this.#log(1, `Worker ${this.#options.workerId} stopped (${this.#claimed} task(s) claimed).`);
   }

@@ -2,7 +2,7 @@
  * The behavioural suite of the pool backends: one suite, run against both runtimes, through the
  * public API only (the engine has its own tests in test/pool).
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   closeAll,
   configure,
@@ -28,19 +28,19 @@ import {
   where,
   whoami,
 } from "../fixtures/pools/tasks.ts";
-import { InProcessDatabase } from "../support/database-backend.ts";
+import { InProcessDatabase, SHARED_BACKENDS } from "../support/database-backend.ts";
 import { type Gate, isAlive, openGate, until } from "../support/gate.ts";
 import { itWhere } from "../support/where.ts";
 
 type PoolOptions = { maxWorkers?: number; maxResults?: number; queues?: Record<string, { maxWorkers: number }> };
 
-// `database` runs the same behaviour with rows in a SQLite file and a worker claiming them (see
+// `database` runs the same behaviour with rows in a SQLite file or a PostgreSQL schema and a worker claiming them (see
 // test/support/database-backend.ts); what only a pool in this process has is skipped for it.
-describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backendName) => {
+describe.each(SHARED_BACKENDS)("%s", (backendName) => {
   let gates: Gate;
   const unsubscribe: (() => void)[] = [];
-  const database = new InProcessDatabase();
-  const isDatabase = backendName === "database";
+  const database = new InProcessDatabase(backendName);
+  const isDatabase = database.applies;
 
   const use = (options: PoolOptions = {}, queues: string[] = ["default", "reports", "emails"]) => {
     if (isDatabase) database.use({ maxWorkers: 2, ...options }, queues);
@@ -49,6 +49,8 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
   const backend = () => getBackend() as PoolBackend;
   const on = (...args: Parameters<typeof taskEvents.on>) => unsubscribe.push(taskEvents.on(...args));
 
+  beforeAll(() => database.prepare());
+  afterAll(() => database.release());
   beforeEach(async () => {
     gates = await openGate();
   });
@@ -124,7 +126,9 @@ describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backe
       running--;
     });
     const labels = ["g0", "g1", "g2", "g3", "g4", "g5"];
-    const results = await Promise.all(labels.map((l) => gate.enqueue(gates.url(l), l)));
+    // One after another: concurrent enqueues on PostgreSQL's pool may commit in any order.
+    const results: Awaited<ReturnType<typeof gate.enqueue>>[] = [];
+    for (const l of labels) results.push(await gate.enqueue(gates.url(l), l));
     // Nothing is released until two tasks are held at once: the lane does reach its bound...
     await Promise.all([gates.arrived("g0"), gates.arrived("g1")]);
     expect(running).toBe(2);

@@ -2,7 +2,7 @@
  * Timeouts, cancellation, retries, recycling and bad input on both pool backends, through the public
  * API. Every task must end SUCCESSFUL or FAILED with a reason, and the pool must keep working.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   closeAll,
   configure,
@@ -22,25 +22,27 @@ import {
   stubborn,
 } from "../fixtures/pools/reliability.ts";
 import { gate } from "../fixtures/pools/tasks.ts";
-import { InProcessDatabase } from "../support/database-backend.ts";
+import { InProcessDatabase, SHARED_BACKENDS } from "../support/database-backend.ts";
 import { type Gate, openGate, until } from "../support/gate.ts";
 import { itWhere } from "../support/where.ts";
 
 type Options = Record<string, unknown>;
 
-// `database`: the same rules with rows in a SQLite file and a worker claiming them (see
+// `database`: the same rules with rows in a SQLite file or a PostgreSQL schema and a worker claiming them (see
 // test/support/database-backend.ts); what only a pool in this process has is skipped for it.
-describe.each(["process-pool", "thread-pool", "database"] as const)("%s reliability", (backendName) => {
+describe.each(SHARED_BACKENDS)("%s reliability", (backendName) => {
   let gates: Gate;
   const unsubscribe: (() => void)[] = [];
-  const database = new InProcessDatabase();
-  const isDatabase = backendName === "database";
+  const database = new InProcessDatabase(backendName);
+  const isDatabase = database.applies;
   const use = (options: Options = {}) => {
     if (isDatabase) database.use({ maxWorkers: 1, ...options });
     else configure({ default: { backend: backendName, options: { maxWorkers: 1, ...options } } });
   };
   const backend = () => getBackend() as PoolBackend;
 
+  beforeAll(() => database.prepare());
+  afterAll(() => database.release());
   beforeEach(async () => {
     gates = await openGate();
   });

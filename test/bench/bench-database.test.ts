@@ -35,7 +35,7 @@ function bench(): Promise<{ code: number | null; stdout: string; stderr: string 
 describe("tasklane bench --quick --backends database", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("runs the section through a tasklane worker child and prints its rows", { timeout: 120_000 }, async () => {
+  it("runs the section through a tasklane worker child and prints its rows", { timeout: 180_000 }, async () => {
     const run = await bench();
     expect(run.code, run.stderr).toBe(0);
     const table = run.stdout.slice(run.stdout.indexOf("== database (SQLite)"));
@@ -67,10 +67,22 @@ describe("tasklane bench --quick --backends database", () => {
     expect(positive(db?.enqueue.map((q) => q.p50Us) ?? [])).toBe(true);
     expect(db?.cpu?.rows.map((r) => r.workers)).toEqual([1, 2]);
     for (const row of db?.cpu?.rows ?? []) expect(positive(row.wallMs)).toBe(true);
+    // PostgreSQL beside it, on a throwaway server the benchmark started (and stopped: no child left).
+    const pg = results.postgres;
+    expect(pg?.skipped).toBeNull();
+    expect(pg?.throughput.map((r) => r.workers)).toEqual([1, 2, 4]);
+    for (const row of pg?.throughput ?? []) expect(positive(row.perSecond)).toBe(true);
+    expect(positive(pg?.enqueue.map((q) => q.p50Us) ?? [])).toBe(true);
+    expect(pg?.startMs.flat().every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+    expect(positive(pg?.finishedMs.flat() ?? [])).toBe(true);
+    expect(run.stdout).toContain("== database (PostgreSQL)");
+    expect(run.stdout).toMatch(/(met|missed) +database \(PostgreSQL\): enqueue -> start \(claimed\) p50 <= 5 ms/);
     // Only the database goals were measurable; the pools' are n/a.
-    expect(results.targets.filter((t) => t.met !== null).map((t) => t.name.slice(0, 17))).toEqual([
-      "database (SQLite)",
-      "database (SQLite)",
+    expect(results.targets.filter((t) => t.met !== null).map((t) => t.name.slice(0, 21))).toEqual([
+      "database (SQLite): no",
+      "database (SQLite): CP",
+      "database (PostgreSQL)",
+      "database (PostgreSQL)",
     ]);
   });
 });

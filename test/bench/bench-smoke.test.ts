@@ -139,7 +139,7 @@ describe("tasklane bench --quick", () => {
     // Child RSS comes from /proc (Linux).
     expect(processPool?.childRssIdle.length).toBe(Math.max(...workers));
     expect(results.database?.skipped).toBeNull();
-    expect(results.targets).toHaveLength(12);
+    expect(results.targets).toHaveLength(14);
     for (const target of results.targets) expect(target.met).not.toBeNull();
   });
 

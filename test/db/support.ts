@@ -42,6 +42,8 @@ export interface Database {
 }
 
 export interface DatabaseOptionsForTest {
+  /** Another database than a fresh SQLite file (a postgres:// URL); `file` then means nothing. */
+  url?: string;
   leaseMs?: number;
   queues?: Record<string, { maxWorkers: number }>;
   cancelGraceMs?: number;
@@ -51,10 +53,11 @@ export function tempDatabase(options: DatabaseOptionsForTest = {}): Database {
   const dir = mkdtempSync(join(tmpdir(), "tasklane-db-"));
   const file = join(dir, "tasks.db");
   const log = join(dir, "log.txt");
+  const url = options.url ?? `sqlite:${file}`;
   const entry = {
     backend: "database",
     queues: ["default", "emails", "reports"],
-    options: { url: `sqlite:${file}`, ...options },
+    options: { ...options, url },
   };
   const configObject = { default: entry, inline: { backend: "immediate" } };
   const config = join(dir, "tasklane.config.json");
@@ -62,7 +65,7 @@ export function tempDatabase(options: DatabaseOptionsForTest = {}): Database {
   return {
     dir,
     file,
-    url: `sqlite:${file}`,
+    url,
     config,
     log,
     use: () => configure(configObject as Parameters<typeof configure>[0]),

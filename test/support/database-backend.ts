@@ -1,6 +1,7 @@
 /**
- * The `database` backend for the behavioural suites the pools share: a fresh SQLite file per test
- * and a real worker (the `tasklane worker` class, with its own pool of child processes) running in
+ * The `database` backend for the behavioural suites the pools share, on each dialect: a fresh
+ * SQLite file per test, or a fresh schema per test in a PostgreSQL database of the suite's own on
+ * the run's throwaway server (only where there is one, see postgres-global-setup.ts); and a real worker (the `tasklane worker` class, with its own pool of child processes) running in
  * this process, so that the events the suites watch (taskStarted, taskProgress, taskFinished: they
  * fire where the worker runs) reach them. test/db/ runs workers as separate processes.
  */
@@ -10,19 +11,51 @@ import { join } from "node:path";
 import type { DatabaseBackend } from "../../src/backends/database.ts";
 import { DatabaseWorker, type WorkerEnd } from "../../src/db/worker.ts";
 import { configure, getBackend } from "../../src/index.ts";
+import { postgresTestServer } from "./postgres.ts";
+
+/** The backends the shared suites run on: one entry per database dialect, one definition of each test. */
+export const SHARED_BACKENDS = [
+  "process-pool",
+  "thread-pool",
+  "database",
+  ...(postgresTestServer().skip === undefined ? (["database on postgres"] as const) : []),
+] as const;
+export type SharedBackend = "process-pool" | "thread-pool" | "database" | "database on postgres";
 
 /** Pool options that mean nothing to rows in a file (retention is `tasklane prune`'s job). */
 const POOL_ONLY = new Set(["maxResults", "maxQueued", "maxResultBytes"]);
 
 export class InProcessDatabase {
+  /** Whether the suite's backend is a database one at all (nothing here does anything otherwise). */
+  readonly applies: boolean;
+  readonly #dialect: "sqlite" | "postgres";
   #dir: string | null = null;
+  /** PostgreSQL: the suite's database (made in `prepare`), and how many schemas it has handed out. */
+  #pgUrl: string | null = null;
+  #schemas = 0;
   /** The worker, once the store is open, and what its `run()` resolves with. */
   #started: Promise<{ worker: DatabaseWorker; ended: Promise<WorkerEnd> }> | null = null;
 
-  /** Configures `default` as a database backend on a new file, and starts a worker claiming from it. */
+  constructor(backendName: SharedBackend) {
+    this.applies = backendName === "database" || backendName === "database on postgres";
+    this.#dialect = backendName === "database on postgres" ? "postgres" : "sqlite";
+  }
+
+  /** Call in `beforeAll`: PostgreSQL makes the suite's database. */
+  async prepare(): Promise<void> {
+    if (this.applies && this.#dialect === "postgres") this.#pgUrl = await postgresTestServer().freshDatabase();
+  }
+
+  /** Call in `afterAll`: PostgreSQL drops the suite's database. */
+  async release(): Promise<void> {
+    if (this.#pgUrl !== null) await postgresTestServer().dropDatabase(this.#pgUrl);
+    this.#pgUrl = null;
+  }
+
+  /** Configures `default` as a database backend on a new file or schema, and starts a worker claiming from it. */
   use(options: Record<string, unknown> = {}, queues?: readonly string[]): void {
-    this.#dir = mkdtempSync(join(tmpdir(), "tasklane-shared-db-"));
-    const dbOptions: Record<string, unknown> = { url: `sqlite:${join(this.#dir, "tasks.db")}`, maxWorkers: 2 };
+    const dbOptions: Record<string, unknown> = { url: this.#freshUrl(), maxWorkers: 2 };
+    if (this.#dialect === "postgres") dbOptions.schema = `test_${this.#schemas}`;
     for (const [name, value] of Object.entries(options)) if (!POOL_ONLY.has(name)) dbOptions[name] = value;
     configure({
       default: { backend: "database", ...(queues === undefined ? {} : { queues: [...queues] }), options: dbOptions },
@@ -46,6 +79,16 @@ export class InProcessDatabase {
       });
       return { worker, ended: worker.run() };
     });
+  }
+
+  #freshUrl(): string {
+    if (this.#dialect === "sqlite") {
+      this.#dir = mkdtempSync(join(tmpdir(), "tasklane-shared-db-"));
+      return `sqlite:${join(this.#dir, "tasks.db")}`;
+    }
+    if (this.#pgUrl === null) throw new Error("InProcessDatabase: call prepare() in beforeAll first");
+    this.#schemas += 1;
+    return this.#pgUrl;
   }
 
   /** Stops the worker (what runs may finish) and waits for it. Call before `closeAll()`. */

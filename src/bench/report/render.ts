@@ -1,6 +1,7 @@
 import type { BenchResults } from "../types.ts";
 import { databaseTable } from "./database.ts";
 import { fmtMb } from "./format.ts";
+import { postgresTable } from "./postgres.ts";
 import { cpuTable, enqueueTable, latencyTable, memoryTable, payloadTable, throughputTable } from "./sections.ts";
 import { goalsTable, summaryTable, verdict } from "./summary.ts";
 import { renderTable, type Table } from "./table.ts";
@@ -29,6 +30,7 @@ export function renderReport(results: BenchResults): string {
     payloadTable(results),
     memoryTable(results),
     databaseTable(results),
+    postgresTable(results),
     goalsTable(results),
   ];
   const said = verdict(results);

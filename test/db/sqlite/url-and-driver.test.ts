@@ -56,10 +56,12 @@ describe("url", () => {
 });
 
 describe("openStore", () => {
-  it("says PostgreSQL is not yet supported", async () => {
-    await expect(openStore("postgres://localhost/tasks")).rejects.toThrow(
-      "url: PostgreSQL (postgres://, postgresql://) is not yet supported; use sqlite:",
-    );
+  it("opens a PostgreSQL store for postgres:// and postgresql:// without connecting", async () => {
+    for (const url of ["postgres://localhost/tasks", "postgresql://localhost/tasks"]) {
+      const store = await openStore(url);
+      expect(store.dialect).toBe("postgres");
+      await store.close();
+    }
   });
 
   it("checks its options", async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../../src/db/open-store.ts";
 import type { TaskStore } from "../../../src/db/store.ts";
+import { postgresTestServer } from "../../support/postgres.ts";
 
 export interface StoreHarness {
   /** A URL naming a brand-new, empty database (nothing created yet for SQLite). */
@@ -55,4 +56,27 @@ const sqlite: StoreDialect = {
   },
 };
 
-export const stores: readonly StoreDialect[] = [sqlite];
+/**
+ * PostgreSQL on the run's throwaway server (test/support/postgres-global-setup.ts), a new database
+ * per fresh URL. Where there is no server (locally, never under CI) the entry is left out and the
+ * skip is reported by the global setup.
+ */
+const postgres: StoreDialect = {
+  dialect: "postgres",
+  async setup() {
+    const server = postgresTestServer();
+    const made: string[] = [];
+    return harness(
+      async () => {
+        const url = await server.freshDatabase();
+        made.push(url);
+        return url;
+      },
+      async () => {
+        for (const url of made) await server.dropDatabase(url);
+      },
+    );
+  },
+};
+
+export const stores: readonly StoreDialect[] = postgresTestServer().skip === undefined ? [sqlite, postgres] : [sqlite];
