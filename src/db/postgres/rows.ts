@@ -20,7 +20,7 @@ const TIMES = new Set<string>([
 export function rowColumns(t: string): string {
   return ROW_COLUMNS.map((column) => {
     if (TIMES.has(column)) return `floor(extract(epoch from ${t}.${column}) * 1000)::float8 AS ${column}`;
-    if (column === "seq" || column === "backoff_ms" || column === "timeout_ms") {
+    if (column === "seq" || column === "backoff_ms" || column === "timeout_ms" || column === "scheduled_at") {
       return `${t}.${column}::float8 AS ${column}`;
     }
     return `${t}.${column}`;

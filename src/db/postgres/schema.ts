@@ -10,7 +10,7 @@ import type { PgConnection, PoolClient } from "./connection.ts";
  */
 
 /** What this tasklane knows; a database recording a higher version was migrated by a newer tasklane. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
@@ -75,6 +75,22 @@ const STEPS: readonly Step[] = [
       CREATE INDEX tasklane_tasks_leases ON "${s}".tasklane_tasks (lease_expires_at) WHERE status = 'RUNNING';
       -- Prune deletes finished rows by age.
       CREATE INDEX tasklane_tasks_finished ON "${s}".tasklane_tasks (status, finished_at) WHERE finished_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 2,
+    description: "schedule slots, and the slot a task row was enqueued for",
+    // Epoch ms as bigint, as in SQLite: a slot's key must compare exactly. task_id is no foreign
+    // key: prune deletes finished task rows, and the slot must stay recorded after its task is gone.
+    sql: (s) => `
+      ALTER TABLE "${s}".tasklane_tasks ADD COLUMN scheduled_at bigint;
+      CREATE TABLE "${s}".tasklane_schedule_slots (
+        schedule_name text NOT NULL,
+        slot_at bigint NOT NULL,
+        task_id text NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        UNIQUE (schedule_name, slot_at)
+      );
     `,
   },
 ];

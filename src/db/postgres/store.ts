@@ -12,6 +12,7 @@ import type {
   PruneRequest,
   RenewResult,
   Settlement,
+  SlotKey,
   SqlExecutor,
   TaskRow,
   TaskStore,
@@ -23,6 +24,7 @@ import { PgListener } from "./listener.ts";
 import * as reads from "./reads.ts";
 import { type PgRow, toRow } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import * as slots from "./slots.ts";
 import { type Channels, namesFor } from "./sql-names.ts";
 import type { PgTarget } from "./url.ts";
 import { FinishedWaits } from "./waits.ts";
@@ -117,6 +119,21 @@ export class PgStore implements TaskStore {
     const inserted = result.rows[0];
     if (!inserted) throw new TaskStoreError(`PostgreSQL ${this.location}: enqueue: the SqlExecutor returned no row`);
     return toRow(inserted as PgRow);
+  }
+
+  async enqueueSlot(slot: SlotKey, row: NewTaskRow): Promise<TaskRow | null> {
+    if (row.cancelled != null) {
+      throw new TaskStoreError(`PostgreSQL ${this.location}: enqueueSlot: a slot's task cannot be born cancelled`);
+    }
+    await this.migrate();
+    const stored = await slots.enqueueSlot(this.connection, this.names, slot, row);
+    if (stored !== null) this.fireReady();
+    return stored;
+  }
+
+  async lastSlot(scheduleName: string): Promise<number | null> {
+    await this.migrate();
+    return slots.lastSlot(this.connection, this.names, scheduleName);
   }
 
   async get(id: string): Promise<TaskRow | null> {
