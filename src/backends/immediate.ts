@@ -96,6 +96,11 @@ export class ImmediateBackend extends BaseTaskBackend {
     return new TaskResult(state);
   }
 
+  /** Snapshots of the results held for `getResult`, oldest enqueued first: for monitoring (the dashboard). */
+  *heldResults(): IterableIterator<TaskResult> {
+    for (const state of this.#store.values()) yield new TaskResult(state);
+  }
+
   /** Interrupts the attempt under way (or the wait before a retry); resolves once the result is finished. */
   override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
     const stop = state.handle as Stop | null;

@@ -116,6 +116,11 @@ export abstract class PoolBackend extends BaseTaskBackend {
     await this.#pool?.close(options);
   }
 
+  /** Snapshots of the results held for `getResult`, oldest enqueued first: for monitoring (the dashboard). */
+  *heldResults(): IterableIterator<TaskResult> {
+    for (const state of this.#store.values()) yield new TaskResult(state);
+  }
+
   /** The live workers, for monitoring and tests. */
   workerInfo(): WorkerInfo[] {
     return this.#pool?.workerInfo() ?? [];
