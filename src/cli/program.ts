@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBenchCommand } from "./bench-command.ts";
+import { addDashboardCommand } from "./dashboard-command.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { addRunCommand } from "./run-command.ts";
@@ -39,6 +40,7 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
   // Subcommands copy the settings above, so they are added after them.
   addRunCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
+  addDashboardCommand(program, io, exit);
   return program;
 }
 
