@@ -86,7 +86,11 @@ describe("MemorySource over the immediate backend", () => {
     expect(await source.reenqueue("no-such-id")).toBe("missing");
     const again = await source.reenqueue(failed.id);
     if (typeof again === "string") throw new Error(again);
-    expect(await source.detail(again.id)).toMatchObject({ reenqueuedFrom: failed.id, args: ["ACME-1"], status: "FAILED" });
+    expect(await source.detail(again.id)).toMatchObject({
+      reenqueuedFrom: failed.id,
+      args: ["ACME-1"],
+      status: "FAILED",
+    });
     expect((await source.detail(failed.id))?.reenqueuedAs).toBe(again.id);
     expect(await source.cancel(failed.id)).toBe("finished");
   });
