@@ -168,7 +168,11 @@ describe("the dashboard page", () => {
 
     await page.click(`${row(running.id)} button[data-action=cancel]`);
     await page.waitForSelector(`${row(running.id)}[data-status="FAILED"]`, { timeout: 20_000 });
-    expect(await page.textContent("#message")).toBe(`Cancelled ${running.id}`);
+    // The live feed may redraw the row before the POST's answer shows its message.
+    await page.waitForFunction(
+      (id) => document.querySelectorAll("#message")[0]?.textContent === `Cancelled ${id}`,
+      running.id,
+    );
     const cancelled = await backend().getResult(running.id);
     expect(cancelled.status).toBe("FAILED");
     expect(cancelled.errors.at(-1)?.exceptionClassPath).toBe("TaskCancelled");
