@@ -40,7 +40,7 @@ export const defaultBackoff: Backoff = exponentialBackoff();
  * function that throws or returns something other than a finite number >= 0 or null stops the
  * retries; the error is recorded by the caller's log rather than lost.
  */
-export function nextDelay(backoff: Backoff, error: TaskError, attempt: number): number | null {
+function nextDelay(backoff: Backoff, error: TaskError, attempt: number): number | null {
   const delay = typeof backoff === "number" ? backoff : backoff(error, attempt);
   if (delay === null) return null;
   if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {

@@ -1,5 +1,6 @@
 import type { BackendClass, BackendConfig, BaseTaskBackend, CloseOptions } from "./backends/base.ts";
 import { builtinBackends } from "./backends/builtins.ts";
+import { describeValue, messageOf } from "./describe.ts";
 import { InvalidTaskBackend } from "./errors.ts";
 
 /** The task configuration: one entry per backend alias (Django's `TASKS` setting). */
@@ -131,9 +132,5 @@ function checkConfig(config: TasksConfig): TasksConfig {
 
 function describe(value: unknown): string {
   if (typeof value === "function") return value.name ? `class ${value.name}` : "an anonymous function";
-  return JSON.stringify(value) ?? String(value);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeValue(value);
 }

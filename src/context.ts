@@ -2,10 +2,31 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { TaskProgress } from "./progress.ts";
 import type { TaskResult } from "./result.ts";
 
+/**
+ * What a running task sees of its own result: the fields as they were when this attempt started
+ * (status RUNNING, this attempt's worker id last). Read-only: a task does not refresh, wait for or
+ * cancel its own result (the enqueuer's `TaskResult` is the live one), so none of that is offered.
+ */
+export type RunningTaskResult = Pick<
+  TaskResult,
+  | "id"
+  | "task"
+  | "args"
+  | "backend"
+  | "status"
+  | "enqueuedAt"
+  | "startedAt"
+  | "lastAttemptedAt"
+  | "finishedAt"
+  | "errors"
+  | "workerIds"
+  | "attempts"
+>;
+
 /** What a task defined with `takesContext: true` receives as its first parameter. */
 export interface TaskContext {
-  /** The result this run belongs to (status RUNNING, this attempt's worker id appended). */
-  readonly taskResult: TaskResult;
+  /** The result this run belongs to, as it was when this attempt started. */
+  readonly taskResult: RunningTaskResult;
   /** The attempt number, starting at 1. */
   readonly attempt: number;
   /**

@@ -32,6 +32,22 @@ export class TaskResultMismatch extends TasklaneError {
   override readonly code: string = "TASKLANE_RESULT_MISMATCH";
 }
 
+/**
+ * A task was enqueued inside a pool worker: at the top level of a task module the worker imported,
+ * or from a running task. Workers never enqueue (see "Defining tasks" in the README).
+ */
+export class EnqueueInWorker extends TasklaneError {
+  override readonly code: string = "TASKLANE_ENQUEUE_IN_WORKER";
+}
+
+/**
+ * `returnValue` was read from a FAILED result. The message has the last error's class and message;
+ * `cause` is that error (a `TaskError`, as in `result.errors`).
+ */
+export class TaskFailed extends TasklaneError {
+  override readonly code: string = "TASKLANE_TASK_FAILED";
+}
+
 /** The backend cannot do what was asked, e.g. look results up. */
 export class BackendNotSupported extends TasklaneError {
   override readonly code: string = "TASKLANE_NOT_SUPPORTED";
@@ -67,9 +83,24 @@ export class PayloadTooLarge extends TasklaneError {
   override readonly code: string = "TASKLANE_PAYLOAD_TOO_LARGE";
 }
 
+/** The backend already holds `maxQueued` unfinished tasks; the task was not enqueued. */
+export class QueueFull extends TasklaneError {
+  override readonly code: string = "TASKLANE_QUEUE_FULL";
+}
+
 /** The task was cancelled (`result.cancel()` or an aborted signal) before it finished. */
 export class TaskCancelled extends TasklaneError {
   override readonly code: string = "TASKLANE_TASK_CANCELLED";
+}
+
+/** The task database cannot be opened, is not a tasklane database, or a statement on it failed. */
+export class TaskStoreError extends TasklaneError {
+  override readonly code: string = "TASKLANE_DATABASE";
+}
+
+/** The worker running the attempt stopped renewing its lease (it died or lost the database). */
+export class WorkerLost extends TasklaneError {
+  override readonly code: string = "TASKLANE_WORKER_LOST";
 }
 
 /**

@@ -1,5 +1,6 @@
 import { activeLogger } from "./log.ts";
 import type { TaskResult } from "./result.ts";
+import { describeThrown } from "./task-error.ts";
 
 /** The lifecycle events, named after Django's task signals. */
 export interface TaskEventMap {
@@ -17,8 +18,8 @@ export type TaskEventName = keyof TaskEventMap;
 export type TaskEventListener<E extends TaskEventName> = (result: TaskEventMap[E]) => void;
 
 /**
- * A small typed emitter. A listener that throws is reported as a process warning and does not stop
- * the others, nor the backend that emitted (Django's `send_robust` behaviour).
+ * A small typed emitter. A listener that throws (anything at all) is reported as a process warning
+ * and does not stop the others, nor the backend that emitted (Django's `send_robust` behaviour).
  */
 export class TaskEvents {
   readonly #listeners: { [E in TaskEventName]: TaskEventListener<E>[] } = {
@@ -52,9 +53,15 @@ export class TaskEvents {
       try {
         listener(result);
       } catch (error) {
-        const message = `tasklane: a '${event}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-        // TaskLogger.error's contract includes listener errors; the warning reaches those without a logger.
-        activeLogger()?.error(message);
+        // Whatever was thrown (an object without a prototype, a Proxy whose traps throw), reporting
+        // it must not throw in turn: that would skip later listeners and the waiters of the result.
+        const message = `tasklane: a '${event}' listener threw: ${describeThrown(error)}`;
+        try {
+          // TaskLogger.error's contract includes listener errors; the warning reaches those without a logger.
+          activeLogger()?.error(message);
+        } catch {
+          // A logger that throws is not allowed to stop the others either.
+        }
         process.emitWarning(message, { code: "TASKLANE_LISTENER_ERROR" });
       }
     }

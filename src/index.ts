@@ -1,6 +1,7 @@
 /**
  * tasklane: Django's Tasks API for Node.js. Define a task once, enqueue it, read its result later,
  * and run it inline, on worker threads or in a process pool by changing configuration only.
+ * (What a custom backend needs besides, the result bookkeeping, is in `tasklane/backend`.)
  */
 export {
   type BackendClass,
@@ -16,38 +17,41 @@ export { ProcessPoolBackend } from "./backends/process-pool.ts";
 export { ThreadPoolBackend } from "./backends/thread-pool.ts";
 export { type Backoff, type ExponentialBackoffOptions, exponentialBackoff } from "./backoff.ts";
 export { closeAll, configure, DEFAULT_CONFIG, getBackend, type TasksConfig } from "./config.ts";
-export { currentResultId, type TaskContext } from "./context.ts";
+export { currentResultId, type RunningTaskResult, type TaskContext } from "./context.ts";
 export {
   BackendClosed,
   BackendNotSupported,
+  EnqueueInWorker,
   InvalidTask,
   InvalidTaskBackend,
   PayloadTooLarge,
+  QueueFull,
   TaskCancelled,
+  TaskFailed,
   TasklaneError,
   TaskModuleError,
   TaskResultDoesNotExist,
   TaskResultMismatch,
+  TaskStoreError,
   TaskTimeout,
   UnrecoverableError,
   WaitTimeout,
   WorkerCrashed,
+  WorkerLost,
 } from "./errors.ts";
 export { type TaskEventListener, type TaskEventMap, type TaskEventName, TaskEvents, taskEvents } from "./events.ts";
-export { type JsonPrimitive, type JsonValue, type NonJson, normalizeJson, type ReturnJson } from "./json.ts";
 export {
-  cancellationError,
-  isFinished,
-  recordEnqueued,
-  recordFailed,
-  recordProgress,
-  recordRetry,
-  recordStarted,
-  recordSucceeded,
-} from "./lifecycle.ts";
+  type JsonPrimitive,
+  type JsonValue,
+  MAX_JSON_DEPTH,
+  type NonJson,
+  normalizeJson,
+  type ReturnJson,
+} from "./json.ts";
 export { setLogger, type TaskLogger } from "./log.ts";
+export { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 export type { TaskProgress } from "./progress.ts";
-export { type ResultOwner, type ResultState, TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
+export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
 export {
   type AnyTask,
   DEFAULT_BACKEND_ALIAS,
@@ -59,5 +63,4 @@ export {
   task,
   type UsingOptions,
 } from "./task.ts";
-export { type TaskError, toTaskError } from "./task-error.ts";
-export { MAX_PRIORITY, MIN_PRIORITY } from "./validation.ts";
+export type { TaskError } from "./task-error.ts";

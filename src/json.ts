@@ -1,5 +1,5 @@
 /**
- * The JSON rules for task arguments and return values (semantics.md §3): a value is accepted when it
+ * The JSON rules for task arguments and return values (README, "JSON rules"): a value is accepted when it
  * survives a JSON round trip without changing type. The runtime check and the static types below
  * say the same thing, so most mistakes are caught by the compiler before they reach `enqueue`.
  */
@@ -53,81 +53,162 @@ export type NonJsonReturn<R> = NonJson<Exclude<Awaited<R>, undefined | void>>;
 const objectProto = Object.prototype;
 
 /**
+ * How deep arrays and objects may nest: a container more than this many steps down its path
+ * (`args[0]` and 1,000 more `[i]`/`.key` steps) is refused. Every serializer a value meets must
+ * handle it with room to spare, whatever the stack holds when it runs. Measured on Node 20.20 with
+ * little on the main thread's stack (the command is in the README's "JSON rules"): structured clone
+ * (worker threads' `postMessage`) gives up at about 1,950 levels of nested objects and 3,300 of
+ * arrays, `JSON.stringify` at about 4,200, `JSON.parse` not below 200,000. With more on the stack
+ * they fail sooner: through `enqueue` under tsx, 2,500 levels already killed the parent in the
+ * process runtime's send, 2,000 in the thread runtime's.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Path segments kept at each end of an abbreviated path in the depth error. */
+const PATH_ENDS = 6;
+
+/*
+ * The containers being copied, one entry per level in parallel arrays: the source, its copy, its
+ * keys (null for an array) and the index of the child being copied. They are shared by every call
+ * so that the common case (a short argument list) allocates nothing but the copy; a nested call
+ * (a getter that enqueues) works above the caller's levels, and every call clears what it used.
+ * The path is formatted from them only when something is wrong, so there is no string work either.
+ */
+const sources: (object | null)[] = [];
+const copies: (JsonValue[] | { [key: string]: JsonValue } | null)[] = [];
+const keyLists: (string[] | null)[] = [];
+const indexes: number[] = [];
+let top = 0;
+
+/**
  * Checks `value` against the JSON rules and returns a normalised deep copy (`-0` becomes `0`), so a
- * caller mutating its arguments after `enqueue` cannot change what the task receives.
+ * caller mutating its arguments after `enqueue` cannot change what the task receives. The walk uses
+ * an explicit stack, not recursion, so no value can exhaust the call stack, however deep.
  *
  * @param root - the name of the value in error messages, e.g. `args` or `returnValue`.
  * @param size - when given, `size.bytes` grows by an upper bound of the value's UTF-8 JSON length
- *   (6 bytes per string character, the length of `\u0000`; 24 per number), so a caller can enforce a payload limit without
- *   serialising every value; only a value near the limit needs an exact measurement.
- * @throws TypeError naming the path and the type, e.g. `args[0].when: Date is not JSON-serializable`.
+ *   (6 bytes per string character, the length of `\u0000`; 25 per number, the longest a double
+ *   prints; brackets, quotes, colons and commas included), so a caller can enforce a payload limit
+ *   without serialising every value: a value within the limit by this bound is within it as JSON.
+ * @throws TypeError naming the path and the type, e.g. `args[0].when: Date is not JSON-serializable`,
+ *   or the depth: `args[0][0]…[0]: nested deeper than 1000 levels`.
  */
 export function normalizeJson(value: unknown, root: string, size?: { bytes: number }): JsonValue {
-  // The path is kept as a stack of segments and only formatted when something is wrong, so the
-  // common case does no string work at all.
-  const path: (string | number)[] = [];
-  const ancestors: object[] = [];
-
-  const fail = (what: string): never => {
-    throw new TypeError(`${formatPath(root, path)}: ${what} is not JSON-serializable`);
-  };
-
-  const visit = (v: unknown): JsonValue => {
-    switch (typeof v) {
-      case "string":
-        if (size) size.bytes += 6 * v.length + 2;
-        return v;
-      case "boolean":
-        if (size) size.bytes += 5;
-        return v;
-      case "number":
-        if (size) size.bytes += 24;
-        if (Number.isFinite(v)) return v === 0 ? 0 : v;
-        return fail(Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
-      case "object":
-        break;
-      case "bigint":
-        return fail("BigInt");
-      default:
-        return fail(typeof v);
-    }
-    if (size) size.bytes += 4;
-    if (v === null) return null;
-    if (ancestors.includes(v)) return fail("circular reference");
-    if (Array.isArray(v)) {
-      if (Object.getPrototypeOf(v) !== Array.prototype) return fail(describe(v));
-      ancestors.push(v);
-      const out: JsonValue[] = new Array(v.length);
-      for (let i = 0; i < v.length; i++) {
-        path.push(i);
-        if (!(i in v)) fail("array hole");
-        out[i] = visit(v[i]);
-        path.pop();
+  const base = top;
+  try {
+    const out = open(value, root, base, size);
+    while (top > base) {
+      const d = top - 1;
+      const i = indexes[d]!;
+      const keys = keyLists[d]!;
+      if (keys === null) {
+        const source = sources[d] as unknown[];
+        if (i === source.length) {
+          pop();
+          continue;
+        }
+        indexes[d] = i + 1;
+        if (size) size.bytes += 1; // the comma
+        if (!(i in source)) fail(root, base, "array hole");
+        (copies[d] as JsonValue[])[i] = open(source[i], root, base, size);
+      } else {
+        if (i === keys.length) {
+          pop();
+          continue;
+        }
+        indexes[d] = i + 1;
+        const key = keys[i]!;
+        if (size) size.bytes += 6 * key.length + 4; // with quotes, colon and comma
+        const copy = copies[d] as { [key: string]: JsonValue };
+        const child = open((sources[d] as Record<string, unknown>)[key], root, base, size);
+        // defineProperty, not assignment, for "__proto__": it must stay an ordinary key.
+        if (key === "__proto__") {
+          Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
+        } else {
+          copy[key] = child;
+        }
       }
-      ancestors.pop();
-      return out;
     }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto !== objectProto && proto !== null) return fail(describe(v));
-    ancestors.push(v);
-    const out: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(v)) {
-      if (size) size.bytes += 6 * key.length + 4;
-      path.push(key);
-      // defineProperty, not assignment: a "__proto__" key must stay an ordinary key.
-      Object.defineProperty(out, key, {
-        value: visit((v as Record<string, unknown>)[key]),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      path.pop();
-    }
-    ancestors.pop();
     return out;
-  };
+  } finally {
+    // After a throw: let go of the caller's values and give the levels back.
+    while (top > base) pop();
+  }
+}
 
-  return visit(value);
+function pop(): void {
+  top--;
+  sources[top] = null;
+  copies[top] = null;
+  keyLists[top] = null;
+}
+
+/** A scalar's normalised value, or a container's (still empty) copy with its level pushed. */
+function open(v: unknown, root: string, base: number, size: { bytes: number } | undefined): JsonValue {
+  switch (typeof v) {
+    case "string":
+      if (size) size.bytes += 6 * v.length + 2;
+      return v;
+    case "boolean":
+      if (size) size.bytes += 5;
+      return v;
+    case "number":
+      if (size) size.bytes += 25;
+      if (Number.isFinite(v)) return v === 0 ? 0 : v;
+      return fail(root, base, Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    case "object":
+      break;
+    case "bigint":
+      return fail(root, base, "BigInt");
+    default:
+      return fail(root, base, typeof v);
+  }
+  if (size) size.bytes += 4;
+  if (v === null) return null;
+  for (let d = base; d < top; d++) if (sources[d] === v) return fail(root, base, "circular reference");
+  let copy: JsonValue[] | { [key: string]: JsonValue };
+  let keys: string[] | null = null;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return fail(root, base, describe(v));
+    copy = new Array(v.length);
+  } else {
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== objectProto && proto !== null) return fail(root, base, describe(v));
+    copy = {};
+    keys = Object.keys(v);
+  }
+  if (top - base > MAX_JSON_DEPTH) {
+    throw new TypeError(`${formatLongPath(root, pathOf(base))}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  sources[top] = v;
+  copies[top] = copy;
+  keyLists[top] = keys;
+  indexes[top] = 0;
+  top++;
+  return copy;
+}
+
+/** The path to the child being copied at the deepest level. */
+function pathOf(base: number): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let d = base; d < top; d++) {
+    const keys = keyLists[d]!;
+    const i = indexes[d]! - 1;
+    path.push(keys === null ? i : keys[i]!);
+  }
+  return path;
+}
+
+function fail(root: string, base: number, what: string): never {
+  throw new TypeError(`${formatPath(root, pathOf(base))}: ${what} is not JSON-serializable`);
+}
+
+/** Like `formatPath`, with the middle of a very long path left out: `args[0][0]…(990 more)…[0][0]`. */
+function formatLongPath(root: string, path: readonly (string | number)[]): string {
+  if (path.length <= 3 * PATH_ENDS) return formatPath(root, path);
+  const head = formatPath(root, path.slice(0, PATH_ENDS));
+  const tail = formatPath("", path.slice(-PATH_ENDS));
+  return `${head}…(${path.length - 2 * PATH_ENDS} more)…${tail}`;
 }
 
 /** Names a non-plain object the way a user would recognise it: `Date`, `Map`, `Buffer`, `Point`. */

@@ -1,14 +1,16 @@
+import { onAbort } from "./abort.ts";
+import { messageOf } from "./describe.ts";
 import { TaskCancelled } from "./errors.ts";
 import { taskEvents } from "./events.ts";
 import type { JsonValue } from "./json.ts";
 import { activeLogger } from "./log.ts";
 import type { TaskProgress } from "./progress.ts";
-import { type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
+import { isFinishedStatus, type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
 import { type TaskError, toTaskError } from "./task-error.ts";
 
 /*
  * The one door through which backends change a result: each function updates the state, logs the
- * Django-style line and emits the event, in the order semantics.md §4 gives. Snapshots for events
+ * Django-style line and emits the event, in Django's order (README, "Events and logging"). Snapshots for events
  * are only built when someone listens, so an unobserved pool pays nothing for them. The state's
  * arrays are replaced, never changed in place, so snapshots share them instead of copying.
  */
@@ -51,7 +53,7 @@ export function recordRetry(state: ResultState, error: TaskError): void {
 
 /** The TaskError a cancelled result ends with; `reason` is what `cancel()` or the signal gave. */
 export function cancellationError(reason: unknown): TaskError {
-  const why = reason === undefined ? "" : `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  const why = reason === undefined ? "" : `: ${messageOf(reason)}`;
   return toTaskError(new TaskCancelled(`Task was cancelled${why}`));
 }
 
@@ -78,14 +80,50 @@ function finish(state: ResultState, status: TaskResultStatus, at: number): void 
     else log.debug(line);
   }
   if (taskEvents.has("taskFinished")) taskEvents.emit("taskFinished", new TaskResult(state));
-  const waiters = state.waiters;
-  if (waiters !== null) {
-    state.waiters = null;
-    for (const wake of waiters) wake();
+  const wakes = waiters.get(state);
+  if (wakes !== undefined) {
+    waiters.delete(state);
+    for (const wake of wakes) wake();
   }
+}
+
+// Who waits for which result, kept here rather than on ResultState: only a result finished in this
+// process, through finish() above, can wake them (a persistent backend's states are re-read, so it
+// waits its own way). Weak, so a result nobody holds any more goes with its waiters.
+const waiters = new WeakMap<ResultState, (() => void)[]>();
+
+/**
+ * Resolves with `state` once it is finished (by `recordSucceeded` or `recordFailed` in this process);
+ * rejects with the signal's reason if `signal` aborts first, and then stops waiting.
+ */
+export function whenFinished(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState> {
+  if (isFinished(state)) return Promise.resolve(state);
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<ResultState>((resolve, reject) => {
+    let wakes = waiters.get(state);
+    if (wakes === undefined) {
+      wakes = [];
+      waiters.set(state, wakes);
+    }
+    if (signal === undefined) {
+      wakes.push(() => resolve(state));
+      return;
+    }
+    const list = wakes;
+    const wake = (): void => {
+      stopListening();
+      resolve(state);
+    };
+    const stopListening = onAbort(signal, (reason) => {
+      const i = list.indexOf(wake);
+      if (i >= 0) list.splice(i, 1);
+      reject(reason);
+    });
+    list.push(wake);
+  });
 }
 
 /** True when `state` is SUCCESSFUL or FAILED. */
 export function isFinished(state: ResultState): boolean {
-  return state.status === TaskResultStatus.SUCCESSFUL || state.status === TaskResultStatus.FAILED;
+  return isFinishedStatus(state.status);
 }

@@ -1,10 +1,12 @@
-import { BackendNotSupported, WaitTimeout } from "./errors.ts";
+import { onAbort } from "./abort.ts";
+import { BackendNotSupported, TaskFailed, WaitTimeout } from "./errors.ts";
 import type { JsonValue } from "./json.ts";
 import type { TaskProgress } from "./progress.ts";
 import type { Task } from "./task.ts";
 import type { TaskError } from "./task-error.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
 
-/** The four states of a result (semantics.md §4); there are no others. */
+/** The four states of a result (Django's TaskResultStatus; README, "Enqueuing and results"); there are no others. */
 export const TaskResultStatus = {
   /** Enqueued, waiting for a worker (or for its `runAfter` time, or for a retry). */
   READY: "READY",
@@ -18,6 +20,11 @@ export const TaskResultStatus = {
 
 /** One of `READY`, `RUNNING`, `SUCCESSFUL`, `FAILED`. */
 export type TaskResultStatus = (typeof TaskResultStatus)[keyof typeof TaskResultStatus];
+
+/** True for SUCCESSFUL and FAILED: the one definition of "finished" (`isFinished` in `lifecycle.ts` reads it). */
+export function isFinishedStatus(status: TaskResultStatus): boolean {
+  return status === TaskResultStatus.SUCCESSFUL || status === TaskResultStatus.FAILED;
+}
 
 /**
  * The backend-owned, mutable record behind a result. Only backends change it, through the functions
@@ -39,10 +46,6 @@ export interface ResultState {
   workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
-  /** Callbacks to run once the result is finished; null when nobody waits (the common case). */
-  waiters: (() => void)[] | null;
-  /** The owning backend's private slot (e.g. the pool job running it); others leave it alone. */
-  handle: unknown;
 }
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */
@@ -80,16 +83,18 @@ export class TaskResult<Return = unknown> {
   /** Alias of the backend that holds this result. */
   readonly backend: string;
 
-  #state: ResultState;
-  #status: TaskResultStatus;
-  #enqueuedAt: number;
-  #startedAt: number | null;
-  #lastAttemptedAt: number | null;
-  #finishedAt: number | null;
-  #errors: readonly TaskError[];
-  #workerIds: readonly string[];
-  #returnValue: JsonValue | undefined;
-  #progress: TaskProgress | null;
+  // The snapshot: every field below is set by #copy alone (the constructor calls it too), so a new
+  // field is one line there, as Django's TASK_REFRESH_ATTRS lists them once for refresh and creation.
+  #state!: ResultState;
+  #status!: TaskResultStatus;
+  #enqueuedAt!: number;
+  #startedAt!: number | null;
+  #lastAttemptedAt!: number | null;
+  #finishedAt!: number | null;
+  #errors!: readonly TaskError[];
+  #workerIds!: readonly string[];
+  #returnValue!: JsonValue | undefined;
+  #progress!: TaskProgress | null;
 
   /** @internal Backends create results; users receive them from `enqueue` and `getResult`. */
   constructor(state: ResultState) {
@@ -97,16 +102,7 @@ export class TaskResult<Return = unknown> {
     this.task = state.task as Task<never, Return>;
     this.args = state.args;
     this.backend = state.owner.alias;
-    this.#state = state;
-    this.#status = state.status;
-    this.#enqueuedAt = state.enqueuedAt;
-    this.#startedAt = state.startedAt;
-    this.#lastAttemptedAt = state.lastAttemptedAt;
-    this.#finishedAt = state.finishedAt;
-    this.#errors = state.errors;
-    this.#workerIds = state.workerIds;
-    this.#returnValue = state.returnValue;
-    this.#progress = state.progress;
+    this.#copy(state);
   }
 
   #copy(state: ResultState): void {
@@ -157,15 +153,19 @@ export class TaskResult<Return = unknown> {
   }
   /** True when the status is SUCCESSFUL or FAILED. */
   get isFinished(): boolean {
-    return this.#status === TaskResultStatus.SUCCESSFUL || this.#status === TaskResultStatus.FAILED;
+    return isFinishedStatus(this.#status);
   }
   /**
    * What the task returned (a function that returns nothing gives `null`).
-   * @throws Error "Task failed" when FAILED, "Task has not finished yet" before that.
+   * @throws TaskFailed when FAILED (with the last error as `cause`); Error "Task has not finished yet" before that.
    */
   get returnValue(): Return {
     if (this.#status === TaskResultStatus.SUCCESSFUL) return this.#returnValue as Return;
-    if (this.#status === TaskResultStatus.FAILED) throw new Error("Task failed");
+    if (this.#status === TaskResultStatus.FAILED) {
+      const last = this.#errors.at(-1);
+      const why = last === undefined ? "" : `: ${last.exceptionClassPath}: ${last.message}`;
+      throw new TaskFailed(`Task failed${why} (task ${this.task.modulePath}, result ${this.id})`, { cause: last });
+    }
     throw new Error("Task has not finished yet");
   }
 
@@ -184,7 +184,7 @@ export class TaskResult<Return = unknown> {
    */
   async wait(options: WaitOptions = {}): Promise<this> {
     const { timeoutMs, signal } = options;
-    if (this.#state.status === TaskResultStatus.SUCCESSFUL || this.#state.status === TaskResultStatus.FAILED) {
+    if (isFinishedStatus(this.#state.status)) {
       this.#copy(this.#state);
       return this;
     }
@@ -195,10 +195,14 @@ export class TaskResult<Return = unknown> {
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new RangeError(`wait(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
     }
+    if (timeoutMs > MAX_TIMER_MS) {
+      // setTimeout would fire at once and report a timeout that never happened.
+      throw new RangeError(`wait(): timeoutMs must be at most ${MAX_TIMER_MS} (got ${timeoutMs})`);
+    }
     const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onOuterAbort, { once: true });
-    if (signal?.aborted) onOuterAbort();
+    let stopForwarding: (() => void) | undefined;
+    if (signal?.aborted) controller.abort(signal.reason);
+    else if (signal) stopForwarding = onAbort(signal, (reason) => controller.abort(reason));
     const timer = setTimeout(() => {
       controller.abort(
         new WaitTimeout(
@@ -212,7 +216,7 @@ export class TaskResult<Return = unknown> {
       return this;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onOuterAbort);
+      stopForwarding?.();
     }
   }
 
@@ -223,8 +227,10 @@ export class TaskResult<Return = unknown> {
    * @returns true when this call cancelled it, false when it had already finished.
    */
   async cancel(reason?: unknown): Promise<boolean> {
-    const cancelled = await this.#state.owner.cancelState(this.#state, reason);
-    this.#copy(this.#state);
+    const owner = this.#state.owner;
+    const cancelled = await owner.cancelState(this.#state, reason);
+    // In-memory backends changed the state itself; a persistent one has a new row to read.
+    this.#copy(await owner.refreshState(this.#state));
     return cancelled;
   }
 

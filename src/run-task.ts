@@ -1,14 +1,9 @@
 import type { TaskBrand } from "./brand.ts";
-import { runInTaskScope, type TaskContext } from "./context.ts";
-import { BackendNotSupported } from "./errors.ts";
+import { type RunningTaskResult, runInTaskScope, type TaskContext } from "./context.ts";
 import { type JsonValue, normalizeJson } from "./json.ts";
+import type { Outcome } from "./outcome.ts";
 import { normalizeProgress, type TaskProgress } from "./progress.ts";
-import { type ResultOwner, type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
-import type { Task } from "./task.ts";
-import { type TaskError, toTaskError } from "./task-error.ts";
-
-/** How one attempt ended. Plain data, so a worker can send it as it is. */
-export type Outcome = { ok: true; value: JsonValue } | { ok: false; error: TaskError };
+import { toTaskError } from "./task-error.ts";
 
 /**
  * Runs one attempt of a task function, wherever it runs (inline, in a thread, in a child): inside
@@ -49,7 +44,7 @@ function settle(value: unknown): Outcome {
  * signal; each backend owns its controller (a worker creates one per context-taking job).
  */
 export function makeContext(
-  taskResult: TaskResult,
+  taskResult: RunningTaskResult,
   attempt: number,
   report: (progress: TaskProgress) => void,
   signal: AbortSignal,
@@ -62,58 +57,4 @@ export function makeContext(
       report(normalizeProgress(progress));
     },
   };
-}
-
-/** What a worker is told about the result it runs, so a context can show it. */
-export interface WorkerResultMeta {
-  id: string;
-  backend: string;
-  enqueuedAt: number;
-  startedAt: number | null;
-  workerIds: string[];
-  errors: TaskError[];
-}
-
-/**
- * The result a task sees through `context.taskResult` inside a worker: the fields as they were when
- * the attempt started. It cannot be refreshed or waited on from there (that would be the task
- * waiting on itself); the enqueuer's own result object is the live one.
- */
-export function workerSideResult(
-  meta: WorkerResultMeta,
-  task: unknown,
-  args: JsonValue[],
-  startedAt: number,
-): TaskResult {
-  const owner: ResultOwner = {
-    alias: meta.backend,
-    supportsGetResult: false,
-    refreshState() {
-      return Promise.reject(new BackendNotSupported("A result cannot be refreshed from inside its own task."));
-    },
-    waitForState() {
-      return Promise.reject(new BackendNotSupported("A task cannot wait for its own result."));
-    },
-    cancelState() {
-      return Promise.reject(new BackendNotSupported("A task cannot cancel itself; throw an error instead."));
-    },
-  };
-  const state: ResultState = {
-    id: meta.id,
-    task: task as Task,
-    args,
-    owner,
-    status: TaskResultStatus.RUNNING,
-    enqueuedAt: meta.enqueuedAt,
-    startedAt: meta.startedAt ?? startedAt,
-    lastAttemptedAt: startedAt,
-    finishedAt: null,
-    errors: meta.errors,
-    workerIds: meta.workerIds,
-    returnValue: undefined,
-    progress: null,
-    waiters: null,
-    handle: null,
-  };
-  return new TaskResult(state);
 }

@@ -3,7 +3,9 @@ import { readTaskBrand, TASK_BRAND, type TaskBrand } from "./brand.ts";
 import { getBackend, isConfigured } from "./config.ts";
 import type { TaskContext } from "./context.ts";
 import { InvalidTask, TaskResultMismatch } from "./errors.ts";
-import type { NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
+import { checkExport } from "./export-check.ts";
+import { refuseInsideWorker } from "./in-worker.ts";
+import type { JsonValue, NonJson, NonJsonReturn, ReturnJson } from "./json.ts";
 import type { TaskResult } from "./result.ts";
 import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "./validation.ts";
 
@@ -58,18 +60,40 @@ export interface ModuleMeta {
 type AnyFunction = (...args: any[]) => unknown;
 
 /**
+ * The offending type among a task's arguments, or `never`. An optional parameter (`b?: string`,
+ * `b = "x"`) is fine, because JSON arguments simply omit it: `-?` drops the `undefined` that only its
+ * optionality added, while a required `a: string | undefined` is still refused. (At run time an
+ * explicit `undefined` argument is refused all the same: leave it out instead.)
+ */
+export type NonJsonArgs<A extends readonly unknown[]> = number extends A["length"]
+  ? NonJson<A>
+  : { [K in keyof A]-?: NonJson<A[K]> }[number];
+
+/**
  * `F` itself when its arguments `A` and its return value are JSON, else an object type that names
  * the offending type, which the compiler's error then shows:
  * `… is not assignable to parameter of type '{ "tasklane: task arguments must be JSON; this is not": Date }'`.
  */
-export type JsonChecked<F extends (...args: never[]) => unknown, A> = [NonJson<A>] extends [never]
+export type JsonChecked<F extends (...args: never[]) => unknown, A extends readonly unknown[]> = [
+  NonJsonArgs<A>,
+] extends [never]
   ? [NonJsonReturn<ReturnType<F>>] extends [never]
     ? F
     : { "tasklane: a task's return value must be JSON; this is not": NonJsonReturn<ReturnType<F>> }
-  : { "tasklane: task arguments must be JSON; this is not": NonJson<A> };
+  : { "tasklane: task arguments must be JSON; this is not": NonJsonArgs<A> };
 
 /** The enqueue arguments of a context task: its parameters after the context. */
 export type ContextArgs<F> = F extends (context: TaskContext, ...args: infer A) => unknown ? A : never;
+
+/** What a task function must be: one taking its `TaskContext` first when `C` (`takesContext`) is true. */
+export type TaskFunction<C extends boolean> = C extends true
+  ? (context: TaskContext, ...args: never[]) => unknown
+  : (...args: never[]) => unknown;
+
+/** The arguments `enqueue` takes for `F`: its parameters, after the context when `C` is true. */
+export type TaskArgs<F extends (...args: never[]) => unknown, C extends boolean> = C extends true
+  ? ContextArgs<F>
+  : Parameters<F>;
 
 interface Definition {
   readonly brand: TaskBrand;
@@ -174,15 +198,17 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
       signal: options.signal === undefined ? this.signal : options.signal,
     };
     const copy = new Task<Args, Return, Fn>(creating, this.#def, fields);
-    validateDefinition(copy);
+    validateForUse(copy);
     return copy;
   }
 
   /**
    * Validates the arguments against the JSON rules and hands the task to its backend.
-   * @throws InvalidTask, InvalidTaskBackend, or TypeError naming the argument path that is not JSON.
+   * @throws InvalidTask, InvalidTaskBackend, or TypeError naming the argument path that is not JSON
+   * (as rejections); EnqueueInWorker, synchronously, when called inside a pool worker.
    */
   enqueue(...args: Args): Promise<TaskResult<Return>> {
+    refuseInsideWorker(this.modulePath, this.name);
     // Not an async function: once the export is known, the backend's own promise is returned as
     // it is, saving a wrapper promise and two microtask hops per task on the hot path.
     try {
@@ -208,7 +234,9 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
   async getResult(id: string): Promise<TaskResult<Return>> {
     const result = await getBackend(this.backend).getResult(id);
     if (result.task[TASK_BRAND].fn !== this.#def.brand.fn) {
-      throw new TaskResultMismatch(`Task does not match (received '${result.task.modulePath}')`);
+      throw new TaskResultMismatch(
+        `Task does not match (received '${result.task.modulePath}', expected '${this.modulePath}'; result ${id})`,
+      );
     }
     return result as TaskResult<Return>;
   }
@@ -238,27 +266,17 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
     return `Task(${this.modulePath})`;
   }
 
-  // Rule 1 of semantics.md §2 in tasklane's form: a worker can only find an exported task. The
-  // module is imported (it is already loaded, so this is a cache hit) once per definition.
+  // Rule 1 of Django's task validation, "exported from its module" (see export-check.ts), once per definition; a "trusted" verdict (the
+  // module is still evaluating) leaves it to be checked again at the next enqueue.
   #checkExported(): Promise<void> {
     const def = this.#def;
-    def.exported ??= import(def.moduleUrl).then(
-      (ns: Record<string, unknown>) => {
-        // By brand, not instanceof: the module may load another copy of tasklane than ours.
-        if (readTaskBrand(ns[def.brand.name])?.fn !== def.brand.fn) {
-          def.exported = null;
-          throw new InvalidTask(
-            `Task function must be exported from its module under its own name: ${this.modulePath} ` +
-              `is not an export of ${def.moduleUrl} (write \`export const ${def.brand.name} = task(import.meta, function ${def.brand.name}(…) {…})\`).`,
-          );
-        }
-        def.exported = true;
+    def.exported ??= checkExport(def.moduleUrl, def.brand).then(
+      (verdict) => {
+        def.exported = verdict === "exported" ? true : null;
       },
       (error: unknown) => {
         def.exported = null;
-        throw new InvalidTask(`Task module ${def.moduleUrl} could not be imported: ${String(error)}`, {
-          cause: error,
-        });
+        throw error;
       },
     );
     return def.exported === true ? Promise.resolve() : def.exported;
@@ -267,6 +285,20 @@ export class Task<Args extends unknown[] = unknown[], Return = unknown, Fn exten
 
 /** A task whose types are not known (what a backend handles). */
 export type AnyTask = Task<never, unknown>;
+
+/**
+ * Enqueues `task` on this copy's configuration, with `Task.enqueue`'s checks, whichever copy of
+ * tasklane defined it: a task module the CLI loads may import another copy (src/ beside dist/),
+ * whose own `enqueue` would use a configuration nobody set.
+ */
+export async function enqueueTask(task: AnyTask, args: readonly JsonValue[]): Promise<TaskResult> {
+  if ((task as unknown) instanceof Task) return (task as Task<JsonValue[]>).enqueue(...args);
+  refuseInsideWorker(task.modulePath, task.name);
+  const backend = getBackend(task.backend);
+  await checkExport(task.moduleUrl, readTaskBrand(task)!);
+  backend.validateTask(task);
+  return backend.enqueue(task, args);
+}
 
 /**
  * Marks an exported function as a task. The function must be a named function, exported under that
@@ -286,16 +318,15 @@ export function task<F extends (...args: never[]) => unknown>(
   meta: ModuleMeta,
   fn: JsonChecked<F, Parameters<F>>,
 ): Task<Parameters<F>, ReturnJson<ReturnType<F>>, F>;
-export function task<F extends (...args: never[]) => unknown>(
+// One signature for the options form, not one per takesContext value, so that a misspelt option is
+// reported as itself ("'priorty' does not exist in type 'TaskOptions…'. Did you mean to write
+// 'priority'?") rather than as a list of overloads that each failed. `C` comes first: `F`'s
+// constraint depends on it, which is what refuses a context task without a context parameter.
+export function task<C extends boolean = false, F extends TaskFunction<C> = TaskFunction<C>>(
   meta: ModuleMeta,
-  options: TaskOptions & { takesContext?: false },
-  fn: JsonChecked<F, Parameters<F>>,
-): Task<Parameters<F>, ReturnJson<ReturnType<F>>, F>;
-export function task<F extends (context: TaskContext, ...args: never[]) => unknown>(
-  meta: ModuleMeta,
-  options: TaskOptions & { takesContext: true },
-  fn: JsonChecked<F, ContextArgs<F>>,
-): Task<ContextArgs<F>, ReturnJson<ReturnType<F>>, F>;
+  options: TaskOptions & { takesContext?: C },
+  fn: C extends true ? JsonChecked<F, ContextArgs<F>> : JsonChecked<F, Parameters<F>>,
+): Task<TaskArgs<F, C>, ReturnJson<ReturnType<F>>, F>;
 export function task(meta: ModuleMeta, optionsOrFn: TaskOptions | AnyFunction, maybeFn?: AnyFunction): AnyTask {
   const options: TaskOptions = typeof optionsOrFn === "function" ? {} : optionsOrFn;
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
@@ -332,7 +363,9 @@ export function task(meta: ModuleMeta, optionsOrFn: TaskOptions | AnyFunction, m
     backoff: options.backoff ?? defaultBackoff,
     signal: null,
   });
-  validateDefinition(created);
+  // Only the rules that need no backend: a module must import whatever the configuration says, so
+  // that one task on an unconfigured queue or alias does not take its sibling tasks down with it.
+  validateWithoutBackend(created);
   return created;
 }
 
@@ -348,12 +381,11 @@ function checkOptionKeys(options: object, allowed: ReadonlySet<string>, where: s
 }
 
 /**
- * Checks a task at definition and at `using()`. Once `configure()` has been called the task is
- * validated against its backend, exactly as at enqueue (Django's behaviour). Before that only the
- * rules that need no backend are checked, because in ESM a task module is usually imported before
- * the app's `configure()` runs; `enqueue` always checks everything again.
+ * Checks a copy made by `using()`. Once `configure()` has been called the copy is validated against
+ * its backend, exactly as at enqueue (Django's behaviour for `using()`); before that only the rules
+ * that need no backend. `enqueue` always checks everything again.
  */
-function validateDefinition(t: AnyTask): void {
+function validateForUse(t: AnyTask): void {
   if (isConfigured()) {
     getBackend(t.backend).validateTask(t);
     return;

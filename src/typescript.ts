@@ -44,11 +44,21 @@ export function hasTypeScriptLoader(
   env: NodeJS.ProcessEnv = process.env,
   mainThread: boolean = isMainThread,
 ): boolean {
-  if ((globalThis as { [TSX_REGISTERED]?: boolean })[TSX_REGISTERED] === true) return true;
+  if (typeScriptRegistered()) return true;
   // A worker thread shows the parent's flags in process.execArgv, but on Node 20 its ES module
   // loader ignores `--import tsx`: there only a registration made inside the thread counts.
   if (!mainThread) return false;
   return flagsLoadTsx(execArgv) || flagsLoadTsx((env.NODE_OPTIONS ?? "").split(/\s+/));
+}
+
+/** Whether tsx was registered in this thread (by `tasklane/register` or a thread bootstrap). */
+export function typeScriptRegistered(): boolean {
+  return (globalThis as { [TSX_REGISTERED]?: boolean })[TSX_REGISTERED] === true;
+}
+
+/** Records that tsx's hooks are active in this thread, so that nothing registers them again. */
+export function markTypeScriptRegistered(): void {
+  (globalThis as { [TSX_REGISTERED]?: boolean })[TSX_REGISTERED] = true;
 }
 
 let registering: Promise<void> | null = null;
@@ -65,6 +75,7 @@ export function ensureTypeScript(): Promise<void> {
     : Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]).then(([esm, cjs]) => {
         esm.register();
         cjs.register();
+        markTypeScriptRegistered();
       });
   return registering;
 }

@@ -1,12 +1,10 @@
 import { InvalidTask } from "./errors.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 import type { AnyTask } from "./task.ts";
-
-/** Lowest and highest task priority (Django's TASK_MIN_PRIORITY / TASK_MAX_PRIORITY). */
-export const MIN_PRIORITY = -100;
-export const MAX_PRIORITY = 100;
+import { isTimerMs, MAX_TIMER_MS } from "./timers.ts";
 
 /**
- * Rule 3 of semantics.md §2. Parameter names are not reliable in JS (minifiers rename them), so
+ * Rule 3 of Django's task validation (README, "Defining tasks"). Parameter names are not reliable in JS (minifiers rename them), so
  * the declared `takesContext` option is trusted and only a missing first parameter is refused.
  */
 export function validateContext(t: AnyTask): void {
@@ -29,17 +27,24 @@ export function validateRunAfter(runAfter: Date | null): void {
   }
 }
 
-/** Timeouts, retries and the cancel signal: the same rules on every backend. */
+/**
+ * Timeouts, retries and the cancel signal: the same rules on every backend, checked before anything
+ * is stored or emitted (the engine refuses what these let through, but only once it has been stored).
+ */
 export function validateRunOptions(t: AnyTask): void {
-  if (t.timeoutMs !== null && !(typeof t.timeoutMs === "number" && Number.isFinite(t.timeoutMs) && t.timeoutMs > 0)) {
-    throw new InvalidTask(`timeoutMs must be a number of milliseconds > 0, or null (got ${String(t.timeoutMs)}).`);
+  if (t.timeoutMs !== null && !isTimerMs(t.timeoutMs, 1)) {
+    throw new InvalidTask(
+      `timeoutMs must be a number of milliseconds > 0 (a whole number, at most ${MAX_TIMER_MS}), or null (got ${String(t.timeoutMs)}).`,
+    );
   }
   if (!(Number.isSafeInteger(t.maxAttempts) && t.maxAttempts >= 1)) {
     throw new InvalidTask(`maxAttempts must be a whole number >= 1 (got ${String(t.maxAttempts)}).`);
   }
   const backoff: unknown = t.backoff;
-  if (typeof backoff !== "function" && !(typeof backoff === "number" && Number.isFinite(backoff) && backoff >= 0)) {
-    throw new InvalidTask("backoff must be milliseconds >= 0 or a function (error, attempt) => milliseconds | null.");
+  if (typeof backoff !== "function" && !(typeof backoff === "number" && backoff >= 0 && backoff <= MAX_TIMER_MS)) {
+    throw new InvalidTask(
+      `backoff must be milliseconds >= 0 or a function (error, attempt) => milliseconds | null (a number: at most ${MAX_TIMER_MS}).`,
+    );
   }
   if (t.signal !== null && !(t.signal instanceof AbortSignal)) {
     throw new InvalidTask("signal must be an AbortSignal, or null.");

@@ -60,7 +60,8 @@ const reportStatus = (worker) =>
 
 taskEvents.on("taskProgress", (result) => {
   if (result.task.queueName !== "reports") return;
-  passesDone.set(result.id, result.progress.current);
+  // A report counts in full only once it finished, so the bar reads 100% only when all have.
+  passesDone.set(result.id, Math.min(result.progress.current, PASSES - 1));
   display.update("reports", sum(passesDone.values()), reportStatus(result.workerIds.at(-1)));
 });
 taskEvents.on("taskFinished", (result) => {

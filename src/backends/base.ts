@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
-import { cancellationError, recordFailed } from "../lifecycle.ts";
+import { cancellationError, isFinished, recordFailed, whenFinished } from "../lifecycle.ts";
 import { type ResultOwner, type ResultState, type TaskResult, TaskResultStatus } from "../result.ts";
 import type { AnyTask } from "../task.ts";
 import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "../validation.ts";
@@ -63,7 +63,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
   }
 
   /**
-   * Checks a task against this backend (semantics.md §2, rules 2–7; rule 1, "exported from its
+   * Checks a task against this backend (Django's `validate_task`, rules 2–7; rule 1, "exported from its
    * module", is checked by `Task.enqueue` because it needs an import).
    * @throws InvalidTask with Django's message for the first rule broken.
    */
@@ -81,7 +81,11 @@ export abstract class BaseTaskBackend implements ResultOwner {
       validateRunAfter(task.runAfter);
     }
     if (this.queues.size > 0 && !this.queues.has(task.queueName)) {
-      throw new InvalidTask(`Queue '${task.queueName}' is not valid for backend.`);
+      // Django's sentence first, then what it leaves out: which task, which alias, which queues.
+      throw new InvalidTask(
+        `Queue '${task.queueName}' is not valid for backend. (task ${task.modulePath}, backend ` +
+          `'${this.alias}' accepts: ${[...this.queues].join(", ")})`,
+      );
     }
     validateRunOptions(task);
   }
@@ -111,31 +115,12 @@ export abstract class BaseTaskBackend implements ResultOwner {
     return Promise.resolve(state);
   }
 
-  /** @internal Resolves when `state` finishes; in-memory backends are told directly, no polling. */
+  /**
+   * @internal Resolves when `state` finishes; a backend that finishes its results in this process is
+   * told directly by `recordSucceeded`/`recordFailed`, no polling.
+   */
   waitForState(state: ResultState, signal: AbortSignal | undefined): Promise<ResultState> {
-    if (isDone(state)) return Promise.resolve(state);
-    if (signal === undefined) {
-      return new Promise<ResultState>((resolve) => {
-        if (state.waiters === null) state.waiters = [];
-        state.waiters.push(() => resolve(state));
-      });
-    }
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<ResultState>((resolve, reject) => {
-      const wake = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve(state);
-      };
-      const onAbort = () => {
-        const list = state.waiters;
-        const i = list?.indexOf(wake) ?? -1;
-        if (list && i >= 0) list.splice(i, 1);
-        reject(signal?.reason);
-      };
-      if (state.waiters === null) state.waiters = [];
-      state.waiters.push(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return whenFinished(state, signal);
   }
 
   /**
@@ -144,7 +129,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
    * @throws BackendNotSupported for a RUNNING task on a backend that cannot stop it.
    */
   cancelState(state: ResultState, reason: unknown): Promise<boolean> {
-    if (isDone(state)) return Promise.resolve(false);
+    if (isFinished(state)) return Promise.resolve(false);
     if (state.status === TaskResultStatus.RUNNING) {
       return Promise.reject(
         new BackendNotSupported(`Backend '${this.alias}' cannot cancel a running task (${state.task.modulePath}).`),
@@ -174,8 +159,6 @@ export abstract class BaseTaskBackend implements ResultOwner {
       workerIds: [],
       returnValue: undefined,
       progress: null,
-      waiters: null,
-      handle: null,
     };
   }
 
@@ -183,8 +166,4 @@ export abstract class BaseTaskBackend implements ResultOwner {
   protected doesNotExist(id: string): TaskResultDoesNotExist {
     return new TaskResultDoesNotExist(`Result ${JSON.stringify(id)} does not exist in backend '${this.alias}'.`);
   }
-}
-
-function isDone(state: ResultState): boolean {
-  return state.status === TaskResultStatus.SUCCESSFUL || state.status === TaskResultStatus.FAILED;
 }

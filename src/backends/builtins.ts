@@ -1,4 +1,5 @@
 import type { BackendClass } from "./base.ts";
+import { DatabaseBackend } from "./database.ts";
 import { DummyBackend } from "./dummy.ts";
 import { ImmediateBackend } from "./immediate.ts";
 import { ProcessPoolBackend } from "./process-pool.ts";
@@ -10,4 +11,5 @@ export const builtinBackends: Readonly<Record<string, BackendClass>> = Object.fr
   dummy: DummyBackend,
   "thread-pool": ThreadPoolBackend,
   "process-pool": ProcessPoolBackend,
+  database: DatabaseBackend,
 });

@@ -1,24 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import { retryDelay } from "../backoff.ts";
 import { TASK_BRAND } from "../brand.ts";
-import { TaskTimeout } from "../errors.ts";
-import {
-  cancellationError,
-  isFinished,
-  recordEnqueued,
-  recordFailed,
-  recordProgress,
-  recordRetry,
-  recordStarted,
-  recordSucceeded,
-} from "../lifecycle.ts";
+import { BackendClosed, TaskTimeout } from "../errors.ts";
+import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { type ResultState, TaskResult } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import { makeContext, type Outcome, runTask } from "../run-task.ts";
+import { makeContext, runTask } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { type BackendParams, BaseTaskBackend } from "./base.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
+import type { BackendParams, CloseOptions } from "./base.ts";
+import { InMemoryBackend } from "./in-memory.ts";
 import { positiveInteger, readOptions } from "./options.ts";
 
 /**
@@ -54,58 +46,52 @@ function newStop(): Stop {
  * `getResult`, bounded by `maxResults` (default 1000), and honours `maxAttempts`/`backoff` (the
  * retries happen inside `enqueue`). `timeoutMs` and cancellation stop waiting for an async task
  * (its `context.signal` aborts); synchronous code cannot be interrupted in-process and runs to its end.
+ * After `close()` it takes no new task, and a task waiting for a retry ends `FAILED` with `BackendClosed`.
  */
-export class ImmediateBackend extends BaseTaskBackend {
+export class ImmediateBackend extends InMemoryBackend<Stop> {
   override readonly supportsAsyncTask: boolean = true;
   override readonly supportsPriority: boolean = true;
-  override readonly supportsGetResult: boolean = true;
 
   /** The worker id every attempt records: random per backend instance, as in Django. */
   readonly workerId: string = randomBytes(16).toString("hex");
-  readonly #store: ResultStore;
+  /** The waits before a retry under way, which close() ends. */
+  readonly #retryWaits = new Set<Stop>();
 
   constructor(params: BackendParams) {
-    super(params);
     const { maxResults } = readOptions(params.alias, "immediate", params.options, {
       maxResults: positiveInteger(1000),
     });
-    this.#store = new ResultStore(maxResults);
+    super(params, new ResultStore(maxResults));
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
+    this.refuseIfClosed(task);
     const state = this.newState(task, args);
-    this.#store.add(state);
-    recordEnqueued(state);
+    this.admit(state);
     const signal = task.signal;
-    const onAbort = () => void this.cancelState(state, signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      if (signal?.aborted) recordFailed(state, cancellationError(signal.reason), Date.now());
-      else await this.#run(state);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      state.handle = null;
-      this.#store.finished(state);
-    }
+    if (signal?.aborted) this.finish(state, { ok: false, error: cancellationError(signal.reason) }, Date.now());
+    else await this.#run(state);
     return new TaskResult(state);
   }
 
-  override async getResult(id: string): Promise<TaskResult> {
-    const state = this.#store.get(id);
-    if (!state) throw this.doesNotExist(id);
-    return new TaskResult(state);
-  }
-
-  /** Snapshots of the results held for `getResult`, oldest enqueued first: for monitoring (the dashboard). */
-  *heldResults(): IterableIterator<TaskResult> {
-    for (const state of this.#store.values()) yield new TaskResult(state);
+  /**
+   * Takes no new task from now on (`enqueue` raises `BackendClosed`); a task waiting for a retry
+   * ends `FAILED` with `BackendClosed` at once, and a running attempt that fails is not retried.
+   * A running attempt itself is not interrupted: it runs inside its caller's `enqueue`.
+   */
+  override close(options?: CloseOptions): Promise<void> {
+    void options;
+    this.markClosed();
+    const error = toTaskError(new BackendClosed(`Backend '${this.alias}' was closed before the task's next attempt`));
+    for (const stop of this.#retryWaits) stop.trigger({ ok: false, error });
+    return Promise.resolve();
   }
 
   /** Interrupts the attempt under way (or the wait before a retry); resolves once the result is finished. */
   override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
-    const stop = state.handle as Stop | null;
+    const stop = this.handleOf(state);
     if (isFinished(state)) return false;
-    if (stop === null) return super.cancelState(state, reason);
+    if (stop === undefined) return super.cancelState(state, reason);
     stop.trigger({ ok: false, error: cancellationError(reason) });
     await this.waitForState(state, undefined);
     return true;
@@ -113,24 +99,24 @@ export class ImmediateBackend extends BaseTaskBackend {
 
   /** Runs attempts until one succeeds, the attempts run out, or the result is cancelled. */
   async #run(state: ResultState): Promise<void> {
-    const task = state.task;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(state, attempt);
-      if (outcome.ok) {
-        recordSucceeded(state, outcome.value, Date.now());
-        return;
-      }
-      const delay = retryDelay(task, outcome.error, attempt);
-      if (delay === null) {
-        recordFailed(state, outcome.error, Date.now());
-        return;
-      }
-      recordRetry(state, outcome.error);
+      const delay = this.settle(state, outcome, attempt, Date.now());
+      if (delay === null) return;
       const stop = newStop();
-      state.handle = stop;
-      const cancelled = await Promise.race([sleep(delay).then(() => null), stop.ended]);
+      this.setHandle(state, stop);
+      this.#retryWaits.add(stop);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<null>((resolve) => {
+        // A longer wait than setTimeout takes is cut to its limit (24.8 days) rather than to 1 ms.
+        timer = setTimeout(resolve, Math.min(delay, MAX_TIMER_MS), null);
+      });
+      const cancelled = await Promise.race([waited, stop.ended]);
+      // A cancel or close() ends the wait at once; the timer must not hold Node open after it.
+      clearTimeout(timer);
+      this.#retryWaits.delete(stop);
       if (cancelled !== null) {
-        recordFailed(state, (cancelled as Outcome & { ok: false }).error, Date.now());
+        this.finish(state, cancelled, Date.now());
         return;
       }
     }
@@ -143,7 +129,7 @@ export class ImmediateBackend extends BaseTaskBackend {
   async #attempt(state: ResultState, attempt: number): Promise<Outcome> {
     const task = state.task;
     const stop = newStop();
-    state.handle = stop;
+    this.setHandle(state, stop);
     recordStarted(state, this.workerId, Date.now());
     if (stop.outcome !== null) return stop.outcome;
     const controller = new AbortController();
@@ -167,7 +153,7 @@ export class ImmediateBackend extends BaseTaskBackend {
       return stopped;
     } finally {
       clearTimeout(timer);
-      state.handle = null;
+      this.dropHandle(state);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { describeValue } from "../describe.ts";
 import { InvalidTaskBackend } from "../errors.ts";
 
 /** Describes one backend option: how to check it, and its default. */
@@ -42,17 +43,9 @@ export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
       out[key] = value;
     } else {
       throw new InvalidTaskBackend(
-        `Option '${key}' of backend '${alias}' (${backendName}) must be ${spec.expected} (got ${describe(value)}).`,
+        `Option '${key}' of backend '${alias}' (${backendName}) must be ${spec.expected} (got ${describeValue(value)}).`,
       );
     }
   }
   return out as { [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never };
-}
-
-function describe(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

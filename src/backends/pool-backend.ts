@@ -1,39 +1,29 @@
-import { retryDelay } from "../backoff.ts";
-import { BackendClosed, PayloadTooLarge } from "../errors.ts";
-import {
-  cancellationError,
-  isFinished,
-  recordEnqueued,
-  recordFailed,
-  recordProgress,
-  recordRetry,
-  recordStarted,
-  recordSucceeded,
-} from "../lifecycle.ts";
+import { BackendClosed, PayloadTooLarge, QueueFull } from "../errors.ts";
+import { refuseInsideWorker } from "../in-worker.ts";
+import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
+import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
 import type { PoolJob, WorkerInfo } from "../pool/types.ts";
-import { type ResultState, TaskResult } from "../result.ts";
+import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
-import type { Outcome } from "../run-task.ts";
 import type { AnyTask } from "../task.ts";
-import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
+import { toTaskError } from "../task-error.ts";
+import type { BackendParams, CloseOptions } from "./base.ts";
+import { InMemoryBackend } from "./in-memory.ts";
 import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
 
 /** One attempt of a result, as handed to the engine (which passes it back unchanged). */
 interface BackendJob extends PoolJob {
   readonly state: ResultState;
-  /** Detaches the task's cancel signal; carried from attempt to attempt. */
-  readonly unwatch: (() => void) | null;
 }
 
 /**
  * What the thread and process pools share: options, lanes, the result store, retries, and turning
  * the engine's callbacks into result transitions. The engine (`src/pool/`) knows nothing of results.
  */
-export abstract class PoolBackend extends BaseTaskBackend {
+export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   override readonly supportsDefer: boolean = true;
   override readonly supportsAsyncTask: boolean = true;
-  override readonly supportsGetResult: boolean = true;
   override readonly supportsPriority: boolean = true;
 
   /** Workers of the shared lane (queues without their own entry in `options.queues`). */
@@ -44,52 +34,74 @@ export abstract class PoolBackend extends BaseTaskBackend {
   readonly maxPayloadBytes: number;
   /** How long a cancelled running task may take to stop before its worker is killed. */
   readonly cancelGraceMs: number;
+  /**
+   * Option `maxQueued`: most unfinished tasks (waiting, deferred, retrying or running) the backend
+   * holds; an enqueue beyond it raises `QueueFull` before anything is stored. Unbounded by default,
+   * like piscina's `maxQueue`: a default would refuse work an application sized for on its own.
+   * @defaultValue null (no limit)
+   */
+  readonly maxQueued: number | null;
+  /**
+   * Option `maxResultBytes`: most bytes of JSON (arguments + return value) the finished results kept
+   * for `getResult` may hold together; past it the oldest finished are evicted first (unfinished
+   * ones never), and a result larger than this by itself is not kept. Measuring costs a
+   * `JSON.stringify` per finished task, so it is only done when this is set.
+   * @defaultValue null (only `maxResults` bounds them)
+   */
+  readonly maxResultBytes: number | null;
+  /**
+   * How long a worker may take to import a task's module for a task without a `timeoutMs` (a task
+   * with one spends its own time on the import), in ms; past it the worker is replaced and the
+   * task fails with `TaskTimeout`. Null: no limit.
+   * @defaultValue 30000
+   */
+  readonly importTimeoutMs: number | null;
 
-  readonly #store: ResultStore;
   readonly #options: ReturnType<typeof readPoolOptions>;
   #pool: WorkerPool | null = null;
   #nextKey = 1;
-  #closed = false;
   // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
   readonly #size = { bytes: 0 };
 
   protected abstract readonly runtime: "process" | "thread";
 
   constructor(params: BackendParams, backendName: string) {
-    super(params);
-    this.#options = readPoolOptions(params.alias, backendName, params.options, this.queues);
+    const options = readPoolOptions(params.alias, backendName, params.options);
+    super(
+      withLaneQueues(params),
+      new ResultStore(
+        options.maxResults,
+        options.maxResultBytes === null ? null : { maxBytes: options.maxResultBytes, measure: resultBytes },
+      ),
+    );
+    this.#options = options;
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
     this.cancelGraceMs = this.#options.cancelGraceMs;
-    this.#store = new ResultStore(this.#options.maxResults);
+    this.maxQueued = this.#options.maxQueued;
+    this.maxResultBytes = this.#options.maxResultBytes;
+    this.importTimeoutMs = this.#options.importTimeoutMs;
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
-    if (this.#closed) {
-      throw new BackendClosed(`Backend '${this.alias}' is closed; ${task.modulePath} was not enqueued.`);
+    // Task.enqueue refuses first; this covers a direct backend.enqueue(): no pool inside a worker.
+    refuseInsideWorker(task.modulePath, task.name);
+    this.refuseIfClosed(task);
+    if (this.maxQueued !== null && this.pending >= this.maxQueued) {
+      throw new QueueFull(
+        `Backend '${this.alias}' holds ${this.pending} unfinished tasks, its maxQueued (${this.maxQueued}); ` +
+          `${task.modulePath} was not enqueued: try again once some have finished, or raise maxQueued.`,
+      );
     }
     const size = this.#size;
     size.bytes = 0;
     const state = this.newState(task, args, size);
     if (size.bytes > this.maxPayloadBytes) this.#checkPayload(state);
-    this.#store.add(state);
-    recordEnqueued(state);
+    this.admit(state);
     const signal = task.signal;
-    let unwatch: (() => void) | null = null;
-    if (signal !== null && !signal.aborted) {
-      const onAbort = () => void this.cancelState(state, signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      unwatch = () => signal.removeEventListener("abort", onAbort);
-    }
-    this.#submit(state, 1, task.runAfter === null ? null : task.runAfter.getTime(), unwatch);
+    this.#submit(state, 1, task.runAfter === null ? null : task.runAfter.getTime());
     if (signal?.aborted) await this.cancelState(state, signal.reason);
-    return new TaskResult(state);
-  }
-
-  override async getResult(id: string): Promise<TaskResult> {
-    const state = this.#store.get(id);
-    if (!state) throw this.doesNotExist(id);
     return new TaskResult(state);
   }
 
@@ -99,8 +111,8 @@ export abstract class PoolBackend extends BaseTaskBackend {
    * finished. Resolves once the result is finished (FAILED with `TaskCancelled`).
    */
   override async cancelState(state: ResultState, reason: unknown): Promise<boolean> {
-    const job = state.handle as BackendJob | null;
-    if (isFinished(state) || job === null || this.#pool === null) return false;
+    const job = this.handleOf(state);
+    if (isFinished(state) || job === undefined || this.#pool === null) return false;
     if (!this.#pool.cancel(job.key, cancellationError(reason), this.cancelGraceMs)) return false;
     await this.waitForState(state, undefined);
     return true;
@@ -109,16 +121,12 @@ export abstract class PoolBackend extends BaseTaskBackend {
   /**
    * Stops taking work (enqueue then raises `BackendClosed`), lets queued and running tasks finish
    * within `timeoutMs` (default 10 s), fails what is left with `BackendClosed`, and ends every worker.
-   * Tasks waiting for a retry are not retried any more.
+   * Tasks waiting for a retry are not retried any more: they end `FAILED` with `BackendClosed` at
+   * once, and a running attempt that fails is not retried either. Workers left idle exit at once.
    */
   override async close(options: CloseOptions = {}): Promise<void> {
-    this.#closed = true;
+    if (this.markClosed()) this.#dropRetries();
     await this.#pool?.close(options);
-  }
-
-  /** Snapshots of the results held for `getResult`, oldest enqueued first: for monitoring (the dashboard). */
-  *heldResults(): IterableIterator<TaskResult> {
-    for (const state of this.#store.values()) yield new TaskResult(state);
   }
 
   /** The live workers, for monitoring and tests. */
@@ -132,7 +140,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
   }
 
   /** Hands one attempt of `state` to the engine. */
-  #submit(state: ResultState, attempt: number, runAfter: number | null, unwatch: (() => void) | null): void {
+  #submit(state: ResultState, attempt: number, runAfter: number | null): void {
     const task = state.task;
     const job: BackendJob = {
       key: this.#nextKey++,
@@ -156,37 +164,47 @@ export abstract class PoolBackend extends BaseTaskBackend {
           }
         : null,
       state,
-      unwatch,
     };
-    state.handle = job;
+    this.setHandle(state, job);
     this.#ensurePool().submit(job);
   }
 
   #finished(job: BackendJob, outcome: Outcome, at: number): void {
-    const { state } = job;
-    if (!outcome.ok) {
-      const delay = this.#closed ? null : retryDelay(state.task, outcome.error, job.attempt);
-      if (delay !== null) {
-        recordRetry(state, outcome.error);
-        this.#submit(state, job.attempt + 1, delay > 0 ? at + delay : null, job.unwatch);
-        return;
-      }
-    }
-    job.unwatch?.();
-    state.handle = null;
-    if (outcome.ok) recordSucceeded(state, outcome.value, at);
-    else recordFailed(state, outcome.error, at);
-    this.#store.finished(state);
+    const delay = this.settle(job.state, outcome, job.attempt, at);
+    if (delay !== null) this.#submit(job.state, job.attempt + 1, delay > 0 ? at + delay : null);
   }
 
   /** Measures the arguments exactly (the cheap bound was over the limit) and refuses them if too big. */
   #checkPayload(state: ResultState): void {
-    const bytes = Buffer.byteLength(JSON.stringify(state.args));
-    if (bytes <= this.maxPayloadBytes) return;
+    let bytes: number | null = null;
+    try {
+      bytes = Buffer.byteLength(JSON.stringify(state.args));
+    } catch {
+      // Past V8's longest string (about 512 MiB of JSON): over any limit.
+    }
+    if (bytes !== null && bytes <= this.maxPayloadBytes) return;
     throw new PayloadTooLarge(
-      `The arguments of ${state.task.modulePath} are ${bytes} bytes as JSON, over maxPayloadBytes ` +
+      `The arguments of ${state.task.modulePath} are ${bytes ?? "too many"} bytes as JSON, over maxPayloadBytes ` +
         `(${this.maxPayloadBytes}) of backend '${this.alias}': pass a reference to the data (a path, a URL, a key) instead.`,
     );
+  }
+
+  /** For close(): every result waiting for its next attempt ends now, with `BackendClosed`. */
+  #dropRetries(): void {
+    const pool = this.#pool;
+    if (pool === null) return;
+    const waiting: BackendJob[] = [];
+    for (const state of this.storedStates()) {
+      const job = this.handleOf(state);
+      if (job !== undefined && job.attempt > 1 && state.status === TaskResultStatus.READY) waiting.push(job);
+    }
+    for (const job of waiting) {
+      const task = job.state.task;
+      const error = new BackendClosed(
+        `Backend '${this.alias}' was closed before attempt ${job.attempt} of ${task.maxAttempts} of ${task.modulePath} could run; it is not retried.`,
+      );
+      pool.cancel(job.key, toTaskError(error), this.cancelGraceMs);
+    }
   }
 
   #ensurePool(): WorkerPool {
@@ -195,6 +213,7 @@ export abstract class PoolBackend extends BaseTaskBackend {
     this.#pool = new WorkerPool({
       runtime: this.runtime,
       lanes,
+      importTimeoutMs: this.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
       listener: {
         onStart(job, workerId, startedAt) {
@@ -208,4 +227,23 @@ export abstract class PoolBackend extends BaseTaskBackend {
     });
     return this.#pool;
   }
+}
+
+/** What a finished result holds, in bytes of JSON: its arguments and its return value. */
+function resultBytes(state: ResultState): number {
+  const value = state.returnValue;
+  return (
+    Buffer.byteLength(JSON.stringify(state.args)) + (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)))
+  );
+}
+
+/**
+ * A lane declared under `options.queues` admits its own queue: the lane names it, so listing it again
+ * in `queues` is not required. An empty `queues` list (any queue) stays empty.
+ */
+function withLaneQueues(params: BackendParams): BackendParams {
+  const lanes = params.options.queues;
+  if (params.queues.length === 0 || typeof lanes !== "object" || lanes === null || Array.isArray(lanes)) return params;
+  const queues = [...new Set([...params.queues, ...Object.keys(lanes)])];
+  return queues.length === params.queues.length ? params : { ...params, queues };
 }

@@ -6,7 +6,8 @@ import { PoolBackend } from "./pool-backend.ts";
  * only the task it was running and is replaced; CPU-heavy work never blocks the parent's event loop.
  *
  * Options: `maxWorkers` (default: available parallelism), `maxResults` (default 1000),
- * `queues: { [queueName]: { maxWorkers } }` for lanes with their own workers.
+ * `queues: { [queueName]: { maxWorkers } }` for lanes with their own workers, `maxQueued` and
+ * `maxResultBytes` (default: no limit); the README's options table lists them all.
  */
 export class ProcessPoolBackend extends PoolBackend {
   protected override readonly runtime = "process" as const;

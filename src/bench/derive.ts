@@ -1,5 +1,5 @@
 import { median, quantile, type Summary, summarize } from "./stats.ts";
-import type { BenchResults, CpuRow, LatencyRow, MemoryRow, RowKey } from "./types.ts";
+import type { BenchResults, CpuRow, DatabaseSection, LatencyRow, MemoryRow, RowKey } from "./types.ts";
 
 /*
  * Numbers derived from raw samples, shared by the tables, the ratios, the targets and the chart, so
@@ -35,6 +35,15 @@ export function latencyP50Of(results: BenchResults, backend: RowKey["backend"], 
   return row ? latencySummary(row).p50.median : Number.NaN;
 }
 
+/**
+ * Median round trip (µs) of the floor measured alongside a contender, trip for trip; NaN when it had
+ * none. This, not the floor's own row measured at another moment, is what the contender is held to.
+ */
+export function floorP50Of(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
+  const floor = findRow(results.latency, backend, workers)?.floor;
+  return floor ? summarize(floor.runs.map((trips) => quantile(trips, 0.5))).median : Number.NaN;
+}
+
 /** Median Benchmark.js cost of one `enqueue()`/`run()` call (µs), NaN when not measured. */
 export function enqueueMedianOf(results: BenchResults, backend: RowKey["backend"], workers: number | null): number {
   const row = findRow(results.enqueue, backend, workers);
@@ -63,4 +72,23 @@ export function heapDelta(row: MemoryRow): number {
 export function rssDelta(row: MemoryRow): number {
   if (row.runs.length === 0) return Number.NaN;
   return Math.max(...row.runs.map((r) => r.rssAfter - r.rssBefore));
+}
+
+/** Median end-to-end no-op throughput of the database section (tasks/s), NaN when it did not run. */
+export function databaseThroughput(db: DatabaseSection | null): number {
+  return db === null ? Number.NaN : median(db.perSecond);
+}
+
+/** p50 and p99 of each database round-trip run (µs), summarised over the runs. */
+export function databaseLatency(db: DatabaseSection): { p50: Summary; p99: Summary } {
+  return {
+    p50: summarize(db.latency.map((trips) => quantile(trips, 0.5))),
+    p99: summarize(db.latency.map((trips) => quantile(trips, 0.99))),
+  };
+}
+
+/** Median wall time of the database CPU batch at `workers` over that at 1 (the speedup), NaN when not run. */
+export function databaseSpeedup(db: DatabaseSection | null, workers: number): number {
+  const wall = (w: number) => median(db?.cpu?.rows.find((r) => r.workers === w)?.wallMs ?? []);
+  return wall(1) / wall(workers);
 }

@@ -65,7 +65,7 @@ function distinctSorted(values: readonly number[]): number[] {
 }
 
 /**
- * The default worker counts: 1, 2 (the pools issue states its targets at 2 workers) and N; for the
+ * The default worker counts: 1, 2 (the goals are stated at 2 workers) and N; for the
  * CPU section, the powers of two up to N and N itself, so the speedup curve has its shape without
  * running every count on a large machine.
  */

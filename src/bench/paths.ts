@@ -17,7 +17,7 @@ export function benchFile(name: string): URL {
 
 /** Throws a readable error when bench/ (or a file the run needs) is missing. */
 export function checkBenchFiles(): void {
-  for (const name of ["tasks.mjs", "fib.mjs", "peer-worker.mjs", "ping-child.mjs", "ping-thread.mjs"]) {
+  for (const name of ["tasks.mjs", "fib.mjs", "peer-worker.mjs", "ping-process.mjs", "ping-thread.mjs"]) {
     const path = fileURLToPath(benchFile(name));
     if (!existsSync(path)) {
       throw new Error(

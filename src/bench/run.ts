@@ -1,8 +1,9 @@
 import { type Contender, sleep } from "./contenders/contender.ts";
 import { makeContender } from "./contenders/make.ts";
-import { ForkPinger, type Pinger, ThreadPinger } from "./contenders/raw.ts";
+import { type Pinger, ProcessPinger, ThreadPinger } from "./contenders/raw.ts";
 import { describeMachine } from "./machine.ts";
 import { calibrateFib, measureCpu, measureInline } from "./measure/cpu.ts";
+import { DatabaseBench, databaseUnavailable } from "./measure/database.ts";
 import { measureEnqueue } from "./measure/enqueue.ts";
 import { contenderLatency, rawLatency } from "./measure/latency.ts";
 import { childRss, measureMemory } from "./measure/memory.ts";
@@ -13,13 +14,13 @@ import { childPids } from "./process-info.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { median } from "./stats.ts";
 import { evaluateTargets } from "./targets.ts";
-import type { BackendName, BenchOptions, BenchResults } from "./types.ts";
+import type { BenchOptions, BenchResults, DatabaseSection, PoolBackendName } from "./types.ts";
 
 type Section = "throughput" | "latency" | "payload" | "cpu" | "enqueue" | "memory";
 
 /** One contender at one worker count, and the sections it takes part in. */
 interface PlanEntry {
-  backend: BackendName;
+  backend: PoolBackendName;
   workers: number;
   sections: Section[];
 }
@@ -33,6 +34,7 @@ export function buildPlan(options: BenchOptions): PlanEntry[] {
   const plan: PlanEntry[] = [];
   const maxWorkers = Math.max(...options.workers);
   for (const backend of options.backends) {
+    if (backend === "database") continue; // its own section, see runDatabase()
     if (backend === "immediate") {
       plan.push({ backend, workers: 1, sections: ["throughput", "latency", "payload", "cpu", "enqueue", "memory"] });
       continue;
@@ -60,10 +62,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   checkBenchFiles();
   const t0 = performance.now();
   const plan = buildPlan(options);
-  const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0);
+  const withDatabase = options.backends.includes("database");
+  const steps = 2 + 2 + plan.reduce((n, e) => n + e.sections.length, 0) + (withDatabase ? 2 : 0);
   const progress = createProgress(steps, options.progress);
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     tasklaneVersion: tasklaneVersion(),
     node: process.version,
     v8: process.versions.v8,
@@ -77,12 +80,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     cpu: null,
     payload: [],
     memory: [],
+    database: null,
     targets: [],
     timings: [],
     leftoverChildren: [],
   };
 
-  let open: Contender | Pinger | null = null;
+  let open: Contender | Pinger | DatabaseBench | null = null;
   const onSigint = () => {
     progress.stop();
     process.stderr.write("\ntasklane bench: interrupted, closing the pool\n");
@@ -97,19 +101,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const inlineMs = await measureInline(options, calibration.n);
     results.cpu = { fibN: calibration.n, taskMs: calibration.ms, tasks: options.cpuTasks, inlineMs, rows: [] };
     results.timings.push({ step: "calibration and inline CPU batch", seconds: secondsSince(started) });
-    progress.step("raw fork ping-pong");
+    progress.step("raw process echo");
 
-    for (const pinger of [new ForkPinger(), new ThreadPinger()]) {
+    for (const pinger of [new ProcessPinger(), new ThreadPinger()]) {
       open = pinger;
       started = performance.now();
       try {
         await pinger.start();
         const idle = childRss(pinger.pids());
-        results.latency.push(await rawLatency(pinger, options));
+        // In the pools' order (a flood, then one at a time), so the floor is measured as warm as they are.
         results.throughput.push(await measureRawThroughput(pinger, options));
-        if (pinger.name === "raw-fork") {
+        results.latency.push(await rawLatency(pinger, options));
+        if (pinger.name === "raw-process") {
           results.memory.push({
-            backend: "raw-fork",
+            backend: "raw-process",
             workers: 1,
             tasks: 0,
             runs: [],
@@ -122,7 +127,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         await pinger.close();
       }
       results.timings.push({ step: pinger.name, seconds: secondsSince(started) });
-      progress.step(pinger.name === "raw-fork" ? "raw thread ping-pong" : "contenders");
+      progress.step(pinger.name === "raw-process" ? "raw thread echo" : "contenders");
     }
 
     const large = largeArg(options.payloadBytes);
@@ -140,6 +145,24 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       } finally {
         open = null;
         await c.close();
+      }
+    }
+    if (withDatabase) {
+      const skipped = databaseUnavailable();
+      if (skipped !== null) {
+        results.database = skippedDatabase(skipped);
+      } else {
+        const db = new DatabaseBench(options, calibration.n);
+        open = db;
+        progress.label("database: --concurrency 1");
+        const started = performance.now();
+        try {
+          results.database = await db.run((label) => progress.step(label));
+        } finally {
+          open = null;
+          await db.close();
+        }
+        results.timings.push({ step: "database", seconds: secondsSince(started) });
       }
     }
   } finally {
@@ -178,7 +201,7 @@ async function runSections(c: Contender, sections: Section[], options: BenchOpti
         break;
       }
       case "latency":
-        results.latency.push(await contenderLatency(c, options));
+        results.latency.push(await latencyWithFloor(c, options));
         break;
       case "payload":
         results.payload.push(await measurePayload(c, options, SMALL_ARG, ctx.large));
@@ -200,4 +223,44 @@ async function runSections(c: Contender, sections: Section[], options: BenchOpti
 
 function secondsSince(start: number): number {
   return Math.round(performance.now() - start) / 1000;
+}
+
+/**
+ * The bare echo over the channel a contender uses: tasklane's process pool talks JSON lines over
+ * fd 3, the thread pools (tasklane's, piscina, tinypool's threads) post messages. tinypool's
+ * child_process runtime uses Node's IPC channel, which has no floor here.
+ */
+function floorFor(backend: PoolBackendName): (() => Pinger) | null {
+  if (backend === "process-pool") return () => new ProcessPinger();
+  if (backend === "thread-pool" || backend === "piscina" || backend === "tinypool-threads") {
+    return () => new ThreadPinger();
+  }
+  return null;
+}
+
+/** The latency section, with the contender's floor started, warmed and measured trip for trip alongside. */
+async function latencyWithFloor(c: Contender, options: BenchOptions) {
+  const make = floorFor(c.backend);
+  if (make === null) return contenderLatency(c, options, null);
+  const floor = make();
+  try {
+    await floor.start();
+    return await contenderLatency(c, options, floor);
+  } finally {
+    await floor.close();
+  }
+}
+
+function skippedDatabase(why: string): DatabaseSection {
+  return {
+    skipped: why,
+    workers: 2,
+    intervalMs: 0,
+    tasks: 0,
+    perSecond: [],
+    floorPerSecond: [],
+    latency: [],
+    enqueue: [],
+    cpu: null,
+  };
 }

@@ -11,13 +11,17 @@ export const BACKENDS = [
   "tinypool-threads",
   "tinypool-process",
   "piscina",
+  "database",
 ] as const;
+
+/** The contenders that run the shared sections (throughput, latency, CPU, …); `database` has its own. */
+export type PoolBackendName = Exclude<BackendName, "database">;
 
 /** One contender: a tasklane backend or a peer library used directly. */
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The raw floors the latency and memory sections compare against (no pool at all). */
-export type RawName = "raw-fork" | "raw-thread";
+export type RawName = "raw-process" | "raw-thread";
 
 /** What to run, after defaults and `--quick` are applied. */
 export interface BenchOptions {
@@ -104,6 +108,12 @@ export interface ThroughputRow extends RowKey {
 /** Single-task round trips on an idle, warm pool: every counted round trip, per run. */
 export interface LatencyRow extends RowKey {
   runs: number[][];
+  /**
+   * The floor measured alongside, trip for trip: after each of this contender's round trips, one
+   * round trip of the bare echo over the same channel (`runs[r][i]` pairs with `floorRuns[r][i]`),
+   * so both see the same machine. Absent for the floors themselves and contenders without one.
+   */
+  floor?: { backend: RawName; runs: number[][] };
 }
 
 /** A batch of CPU tasks: wall time of each counted run, and of the inline run paired with it. */
@@ -152,7 +162,31 @@ export interface MemoryRow extends RowKey {
   childRssAfter: number[];
 }
 
-/** One promise from the pools issue, evaluated on this run. */
+/**
+ * The `database` backend (SQLite) end to end: this process enqueues, `tasklane worker` processes run.
+ * `skipped` says why nothing else is filled in (better-sqlite3 missing).
+ */
+export interface DatabaseSection {
+  skipped: string | null;
+  /** `--concurrency` of the worker the flood, latency and enqueue runs go through. */
+  workers: number;
+  /** The worker's `--interval` (ms). */
+  intervalMs: number;
+  /** No-op tasks per flood. */
+  tasks: number;
+  /** Flood: enqueue all, wait until all are finished; tasks/s per counted run. */
+  perSecond: number[];
+  /** The floor: a bare claim+settle loop through the store on a file like it, per counted run. */
+  floorPerSecond: number[];
+  /** Enqueue → finished, one at a time (`enqueue()` then `wait()`), µs, per counted run. */
+  latency: number[][];
+  /** `await enqueue()` per call, per counted run. */
+  enqueue: CallQuantiles[];
+  /** The same CPU batch at each --concurrency: wall ms per counted run. */
+  cpu: { tasks: number; fibN: number; rows: { workers: number; wallMs: number[] }[] } | null;
+}
+
+/** One of tasklane's performance goals, evaluated on this run. */
 export interface TargetResult {
   name: string;
   /** The measured value, in the target's own unit (ratio, µs, MB). */
@@ -164,7 +198,7 @@ export interface TargetResult {
 
 /** Everything one run produced (the `--json` file). */
 export interface BenchResults {
-  schema: 1;
+  schema: 2;
   tasklaneVersion: string;
   node: string;
   v8: string;
@@ -178,6 +212,8 @@ export interface BenchResults {
   cpu: CpuSection | null;
   payload: PayloadRow[];
   memory: MemoryRow[];
+  /** Null when `database` was not among the backends. */
+  database: DatabaseSection | null;
   targets: TargetResult[];
   /** Seconds each step took (start-up of a contender, each section), to see where a run's time goes. */
   timings: { step: string; seconds: number }[];

@@ -12,16 +12,19 @@ import type { CliIo } from "./io.ts";
 
 const examples = `
 Examples:
-  $ tasklane bench --quick                           every section, small, in about 30 s
+  $ tasklane bench --quick                           every section, small (the CI smoke test)
   $ tasklane bench --backends process-pool,piscina --workers 2
   $ tasklane bench --json bench.json --svg bench.svg full run, raw samples and a chart
 
+The report starts with a summary table and a verdict, then one table per section.
 Contenders: immediate, thread-pool and process-pool are tasklane's backends, used
 through enqueue() and wait(); tinypool-threads, tinypool-process (its child_process
-runtime) and piscina run the same functions through the peer library directly, and
-a raw child_process.fork() / worker_threads echo gives the latency floor. Compare
-the ratios: they are measured within one run. Needs a clone of the repository (the
-task modules live in bench/) with its dev dependencies installed.`;
+runtime) and piscina run the same functions through the peer library directly;
+raw-process and raw-thread are bare echoes over the pools' own channels (no pool),
+the floor for a round trip. Compare ratios: they are measured within one run.`;
+
+/** How long `--quick` takes, measured (the report prints each run's own duration). */
+const QUICK_DURATION = "about 30 s";
 
 /** Wraps a bench option parser so commander reports a bad value as a usage error. */
 function option<T>(parse: (text: string) => T): (text: string) => T {
@@ -37,8 +40,8 @@ function option<T>(parse: (text: string) => T): (text: string) => T {
 
 /**
  * Adds `tasklane bench` to `program`: measures enqueue cost, throughput, latency, CPU scaling,
- * payload cost and memory of tasklane's backends against tinypool, piscina and raw IPC, prints a
- * table per section with ratios and the pools issue's targets, and optionally writes the raw
+ * payload cost and memory of tasklane's backends against tinypool, piscina and bare echoes, prints a
+ * summary, a verdict, a table per section and the goals, and optionally writes the raw
  * samples (`--json`) and a chart (`--svg`).
  *
  * The harness and its dev-only dependencies (benchmark, cli-progress, tinypool, piscina) are
@@ -48,7 +51,11 @@ function option<T>(parse: (text: string) => T): (text: string) => T {
 export function registerBenchCommand(program: Command, io: CliIo, exit: { code: number }): void {
   program
     .command("bench")
-    .description("Benchmark tasklane's backends against tinypool, piscina and raw IPC.")
+    .description(
+      "Benchmark tasklane's backends against tinypool, piscina and bare echoes. Needs a clone of the repository " +
+        "with its dev dependencies installed (npm install): the benchmark's task modules and the peer " +
+        "libraries are not part of the installed package.",
+    )
     .option("--backends <list>", `comma list of ${BACKENDS.join(", ")} (default: all)`, option(parseBackends))
     .option(
       "--tasks <n>",
@@ -75,7 +82,7 @@ export function registerBenchCommand(program: Command, io: CliIo, exit: { code: 
       "no-op tasks in the memory flood (default 1000000; --quick 3000)",
       option((t) => parsePositiveInt(t, "--memory-tasks")),
     )
-    .option("--quick", "every section with fewer tasks and repeats: about 30 s on 2 cores (the CI smoke test)")
+    .option("--quick", `every section with fewer tasks and repeats: ${QUICK_DURATION} on a quiet 2-core machine`)
     .option("--json <file>", "write every sample, the machine, versions and options as JSON")
     .option("--svg <file>", "write a self-contained SVG chart: throughput per backend, CPU speedup vs workers")
     .option("--no-progress", "do not draw the progress bar (it is only ever drawn when stderr is a terminal)")

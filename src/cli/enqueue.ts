@@ -1,9 +1,7 @@
-import { readTaskBrand } from "../brand.ts";
-import { getBackend, type TasksConfig } from "../config.ts";
-import { InvalidTask } from "../errors.ts";
+import type { TasksConfig } from "../config.ts";
 import type { JsonValue } from "../json.ts";
 import type { TaskResult } from "../result.ts";
-import { type AnyTask, Task, type UsingOptions } from "../task.ts";
+import { type AnyTask, enqueueTask, type UsingOptions } from "../task.ts";
 import { CliError, EXIT_FAILED, tasklaneCode } from "./errors.ts";
 
 /** What the command line may change about a task before enqueueing it. */
@@ -82,27 +80,9 @@ export async function enqueueAndWait(
 
 async function enqueue(task: AnyTask, args: readonly JsonValue[], aliases: AliasSource): Promise<TaskResult> {
   try {
-    if ((task as unknown) instanceof Task) return await (task as Task<JsonValue[]>).enqueue(...args);
-    // Defined against another copy of tasklane (say src/ beside dist/): its own enqueue would use
-    // that copy's configuration, which this CLI never set. Use ours, with Task.enqueue's checks.
-    const backend = getBackend(task.backend);
-    await checkExported(task);
-    backend.validateTask(task);
-    return await backend.enqueue(task, args);
+    return await enqueueTask(task, args);
   } catch (error) {
     throw refusal(task, error, aliases);
-  }
-}
-
-/** Task.enqueue's rule 1 for a task of another copy: a worker finds it only under its own name. */
-async function checkExported(task: AnyTask): Promise<void> {
-  const brand = readTaskBrand(task)!;
-  const home = (await import(task.moduleUrl)) as Record<string, unknown>;
-  if (readTaskBrand(home[brand.name])?.fn !== brand.fn) {
-    throw new InvalidTask(
-      `Task function must be exported from its module under its own name: ${task.modulePath} is not an ` +
-        `export of ${task.moduleUrl} (write \`export const ${brand.name} = task(import.meta, function ${brand.name}(…) {…})\`).`,
-    );
   }
 }
 

@@ -1,31 +1,21 @@
-import { readTaskBrand } from "../brand.ts";
 import type { AnyTask } from "../task.ts";
-import { CliError, describeKind } from "./errors.ts";
-import { importFile, type ModuleNamespace } from "./import-module.ts";
+import { taskExports, taskFromNamespace } from "../task-loader.ts";
+import { CliError } from "./errors.ts";
+import { importFile } from "./import-module.ts";
 import type { ModulePath } from "./module-path.ts";
 
 /**
- * Imports the module of `ref` and returns the task it exports under `ref.exportName`. Tasks are
- * recognised by their brand, not `instanceof`: the module may load another copy of tasklane.
+ * Imports the module of `ref` and returns the task it exports under `ref.exportName`, by the task
+ * loader's rules (and words), with the module's task exports as a hint.
  * @throws CliError (exit 2) when the module cannot be imported or the export is not a task.
  */
 export async function findTask(ref: ModulePath): Promise<AnyTask> {
   const ns = await importFile(ref.file, "task module");
-  const name = ref.exportName;
-  if (!Object.hasOwn(ns, name)) {
-    throw new CliError(`Task module ${ref.file} has no export '${name}'. ${describeTaskExports(ns)}`);
+  try {
+    return taskFromNamespace(ns, ref.file, ref.exportName);
+  } catch (error) {
+    const tasks = taskExports(ns);
+    const hint = tasks.length === 0 ? "The module exports no tasks." : `Its task exports: ${tasks.join(", ")}.`;
+    throw new CliError(`${(error as Error).message}. ${hint}`, undefined, { cause: error });
   }
-  const exported = ns[name];
-  if (readTaskBrand(exported) === undefined) {
-    throw new CliError(
-      `Export '${name}' of ${ref.file} is not a task (it is ${describeKind(exported)}); define it with ` +
-        `\`export const ${name} = task(import.meta, function ${name}(…) {…})\`. ${describeTaskExports(ns)}`,
-    );
-  }
-  return exported as AnyTask;
-}
-
-function describeTaskExports(ns: ModuleNamespace): string {
-  const tasks = Object.keys(ns).filter((key) => readTaskBrand(ns[key]) !== undefined);
-  return tasks.length === 0 ? "The module exports no tasks." : `Its task exports: ${tasks.join(", ")}.`;
 }

@@ -1,9 +1,6 @@
 import { pathToFileURL } from "node:url";
-import { ensureTypeScript, isTypeScriptPath } from "../typescript.ts";
+import { importModule, type ModuleNamespace } from "../task-loader.ts";
 import { CliError, describeError } from "./errors.ts";
-
-/** A module's namespace object. */
-export type ModuleNamespace = Readonly<Record<string, unknown>>;
 
 /**
  * Imports a JS or TS module file, registering tsx first when the file needs it.
@@ -12,8 +9,7 @@ export type ModuleNamespace = Readonly<Record<string, unknown>>;
  */
 export async function importFile(file: string, what: string): Promise<ModuleNamespace> {
   try {
-    if (isTypeScriptPath(file)) await ensureTypeScript();
-    return (await import(pathToFileURL(file).href)) as ModuleNamespace;
+    return await importModule(pathToFileURL(file).href);
   } catch (error) {
     throw new CliError(`Could not import ${what} ${file}: ${describeError(error)}`, undefined, { cause: error });
   }

@@ -144,3 +144,17 @@ function list(ns: Readonly<Record<string, unknown>>): string {
   const names = Object.keys(ns);
   return names.length === 0 ? "none" : names.join(", ");
 }
+
+/**
+ * Finds, loads and applies the configuration the way every command does: `--config`, else the
+ * first of `CONFIG_FILE_NAMES` in `cwd`, else the library's default.
+ * @returns where the aliases come from, for messages.
+ * @throws CliError (exit 2) naming the file and the problem.
+ */
+export async function configureFromCli(cwd: string, explicit?: string): Promise<LoadedConfig | null> {
+  const file = findConfigFile(cwd, explicit);
+  if (file === null) return null;
+  const loaded = await loadConfigFile(file);
+  applyConfig(loaded);
+  return loaded;
+}

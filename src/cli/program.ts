@@ -4,7 +4,10 @@ import { registerBenchCommand } from "./bench-command.ts";
 import { addDashboardCommand } from "./dashboard-command.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import type { CliIo } from "./io.ts";
+import { addMigrateCommand } from "./migrate-command.ts";
+import { addPruneCommand } from "./prune-command.ts";
 import { addRunCommand } from "./run-command.ts";
+import { addWorkerCommand } from "./worker-command.ts";
 
 const overview = `
 Examples:
@@ -39,6 +42,9 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
     .addHelpText("after", overview);
   // Subcommands copy the settings above, so they are added after them.
   addRunCommand(program, io, exit);
+  addWorkerCommand(program, io, exit);
+  addPruneCommand(program, io, exit);
+  addMigrateCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
   addDashboardCommand(program, io, exit);
   return program;

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { CloseOptions } from "../backends/base.ts";
 import { closeAll, DEFAULT_CONFIG } from "../config.ts";
 import { type TaskResult, TaskResultStatus } from "../result.ts";
+import { checkArgumentCount } from "./arity.ts";
 import { type AliasSource, bindTask, enqueueAndWait, GaveUpWaiting } from "./enqueue.ts";
 import { CliError, EXIT_FAILED, EXIT_OK } from "./errors.ts";
 import { findTask } from "./find-task.ts";
@@ -106,6 +107,7 @@ async function enqueueFromCommandLine(
     aliases = loaded;
   }
   const task = await findTask(ref);
+  checkArgumentCount(task, args.length);
   const bound = bindTask(task, { backend: options.backend, queue: options.queue, priority: options.priority }, aliases);
   return enqueueAndWait(bound, args, options.timeout, aliases);
 }

@@ -1,8 +1,5 @@
+import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import { Deque } from "./deque.ts";
-
-/** Lowest and highest priority a job may have (semantics.md §1). */
-export const MIN_PRIORITY = -100;
-export const MAX_PRIORITY = 100;
 
 /** What the queue needs to know about an item. */
 export interface Prioritized {

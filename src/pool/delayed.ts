@@ -1,8 +1,6 @@
+import { MAX_TIMER_MS } from "../timers.ts";
 import { DelayHeap } from "./delay-heap.ts";
 import type { PoolJob } from "./types.ts";
-
-/** setTimeout's largest delay; a later job simply gets its timer re-armed when this one fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Jobs whose `runAfter` is in the future: one heap and one timer for the earliest of them. */
 export class DelayedJobs {
@@ -20,6 +18,7 @@ export class DelayedJobs {
     this.#onDue = onDue;
   }
 
+  /** Jobs delayed here. The engine never asks (it counts pending jobs in the ledger); the structures test does. */
   get size(): number {
     return this.#keys.size;
   }

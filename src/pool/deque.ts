@@ -1,6 +1,6 @@
 /**
  * A growable ring buffer: O(1) push and pop at both ends. The queues of a pool may hold hundreds of
- * thousands of jobs, where `Array.shift()` turns O(n) (lessons.md: 9.7k vs 132k ops/s at 1,000).
+ * thousands of jobs, where `Array.shift()` turns O(n) (measured: 9.7k vs 132k ops/s at 1,000 queued).
  */
 export class Deque<T> {
   #items: (T | undefined)[] = new Array(16);

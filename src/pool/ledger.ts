@@ -1,6 +1,6 @@
+import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { Outcome } from "../run-task.ts";
-import type { TaskError } from "../task-error.ts";
+import { describeThrown, type TaskError } from "../task-error.ts";
 import { KeepAlive } from "./keep-alive.ts";
 import type { PoolJob, PoolListener } from "./types.ts";
 
@@ -119,6 +119,7 @@ export class JobLedger {
 }
 
 function warnListener(hook: string, error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`tasklane: the pool listener's ${hook} threw: ${text}`, { code: "TASKLANE_LISTENER_ERROR" });
+  process.emitWarning(`tasklane: the pool listener's ${hook} threw: ${describeThrown(error)}`, {
+    code: "TASKLANE_LISTENER_ERROR",
+  });
 }

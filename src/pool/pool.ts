@@ -1,14 +1,10 @@
 import { BackendClosed } from "../errors.ts";
-import type { Outcome } from "../run-task.ts";
+import type { Outcome } from "../outcome.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { MAX_PRIORITY, MIN_PRIORITY } from "./bucket-queue.ts";
-import { DelayedJobs } from "./delayed.ts";
-import { Lane } from "./lane.ts";
-import { JobLedger } from "./ledger.ts";
-import { ModuleRefs } from "./module-refs.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
 import {
   CANCEL,
-  DEFINE,
   DROPPED,
   FAILED,
   FATAL,
@@ -16,17 +12,25 @@ import {
   MEMORY,
   PROGRESS,
   READY,
-  RUN,
   STARTED,
   SUCCEEDED,
+  WARNING,
   type WorkerFrame,
-} from "./protocol.ts";
+} from "../wire/protocol.ts";
+import { DelayedJobs } from "./delayed.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { ImportKills } from "./import-kills.ts";
+import { Lane } from "./lane.ts";
+import { type Cancellation, JobLedger } from "./ledger.ts";
+import { ModuleRefs } from "./module-refs.ts";
+import { Recall } from "./recall.ts";
 import { type RecyclePolicy, recyclePolicy } from "./recycle.ts";
 import { ProcessRuntime } from "./runtime/process.ts";
 import { ThreadRuntime } from "./runtime/thread.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
+import { reportWorkerWarning } from "./worker-warning.ts";
 import { droppedOutcome, Workforce } from "./workforce.ts";
 
 export type {
@@ -39,29 +43,32 @@ export type {
 } from "./types.ts";
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-/** setTimeout's largest delay, the bound of a job's timeout and a cancel's grace. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** `PoolOptions.importTimeoutMs` when it is left out. */
+export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
 
 /**
  * The engine under the thread and process backends: lanes of warm workers fed from priority queues.
  *
  * Jobs wait in their lane's bucket queue (or, while `runAfter` is in the future, in one heap with one
- * timer). Dispatch runs once per microtask and per batch of worker frames; it hands each worker jobs
- * up to a time-bounded credit (see `Lane.holdLimit`) and sends what it handed as one batch per worker.
- * Workers are forked lazily, at most `maxWorkers` per lane, replaced when they die, and retired as
- * `PoolOptions.recycle` says (see workforce.ts). A job may have a timeout and may be cancelled; a
- * worker that does not let go of such a job in time is killed and replaced.
+ * timer). Dispatch runs once per microtask and per batch of worker frames; it hands idle workers a
+ * job each and busy ones jobs ahead within a time budget, and takes buffered jobs back when that
+ * budget was wrong (see dispatcher.ts, recall.ts). Workers are forked lazily, at most `maxWorkers`
+ * per lane, replaced when they die, and retired as `PoolOptions.recycle` says (see workforce.ts). A
+ * job may have a timeout and may be cancelled; a worker that does not let go of such a job in time
+ * is killed and replaced.
  */
 export class WorkerPool {
   readonly #ledger: JobLedger;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, SlotLane>();
   readonly #refs = new ModuleRefs();
   readonly #delayed: DelayedJobs;
   readonly #recycle: RecyclePolicy;
-  /** `recycle.maxTasksPerWorker`, read on every job handed out. */
-  readonly #maxTasks: number;
+  readonly #importTimeoutMs: number | null;
   readonly #workforce: Workforce;
-  #dirty: Lane[] = [];
+  readonly #importKills = new ImportKills();
+  readonly #recall: Recall;
+  readonly #dispatcher: Dispatcher;
+  #dirty: SlotLane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
 
@@ -73,13 +80,41 @@ export class WorkerPool {
     else if (options.runtime === "thread") runtime = new ThreadRuntime(extra);
     else throw new RangeError(`runtime must be "process" or "thread" (got ${String(options.runtime)})`);
     this.#recycle = recyclePolicy(options.recycle);
-    this.#maxTasks = this.#recycle.maxTasksPerWorker;
+    const importTimeoutMs = options.importTimeoutMs === undefined ? DEFAULT_IMPORT_TIMEOUT_MS : options.importTimeoutMs;
+    if (
+      importTimeoutMs !== null &&
+      !(Number.isInteger(importTimeoutMs) && importTimeoutMs >= 1 && importTimeoutMs <= MAX_TIMER_MS)
+    ) {
+      throw new RangeError(
+        `importTimeoutMs must be an integer in 1..${MAX_TIMER_MS} or null (got ${String(importTimeoutMs)})`,
+      );
+    }
+    this.#importTimeoutMs = importTimeoutMs;
     this.#workforce = new Workforce(runtime, this.#ledger, this.#recycle, {
       onBatches: (slot, batches) => this.#onBatches(slot, batches),
-      dispatch: (lane) => this.#dispatch(lane),
+      onWithdrawn: (slot, seq, result) => {
+        this.#recall.withdrawn(slot, seq, result);
+      },
+      dispatch: (lane) => this.#dispatcher.dispatch(lane),
+      importKilled: (moduleUrl, how) => this.#importKilled(moduleUrl, how),
     });
+    this.#recall = new Recall(this.#ledger, {
+      requeue: (lane, job) => {
+        lane.unshift(job);
+        this.#markDirty(lane);
+      },
+      dispatch: (lane) => this.#dispatcher.dispatch(lane),
+      cancelRunning: (slot, job, cancellation) => this.#cancelRunning(slot, job, cancellation),
+      letGoOfImport: (slot, job, cancellation) => {
+        // The worker has it as its current job (it claimed it to import), whatever it reported yet.
+        slot.startLoading(job);
+        this.#ledger.finish(job, droppedOutcome(), slot.loadingSince);
+        this.#workforce.armLetGo(slot, job, cancellation);
+      },
+    });
+    this.#dispatcher = new Dispatcher(this.#refs, this.#recycle.maxTasksPerWorker, this.#workforce, this.#recall);
     for (const [name, config] of Object.entries(options.lanes)) {
-      const lane = new Lane(name, config.maxWorkers);
+      const lane: SlotLane = new Lane(name, config.maxWorkers);
       this.#lanes.set(name, lane);
       this.#workforce.addLane(lane);
     }
@@ -111,9 +146,12 @@ export class WorkerPool {
   }
 
   /**
-   * Cancels a pending job, which then finishes with `{ ok: false, error }` whatever it does: at
-   * once if it waits (queued, delayed, or only buffered by a worker, which drops it); if it runs,
-   * its `context.signal` aborts, and its worker is killed and replaced if the job has not finished
+   * Cancels a pending job, which then finishes with `{ ok: false, error }` whatever it does. If it
+   * waits, at once: queued or delayed, inside this call; handed ahead to a busy worker, or its
+   * module being imported, it is taken back without that worker's help, inside this call for a
+   * thread and within a round trip of a child's control thread, and it never starts (an importing
+   * worker then has `graceMs` to finish the import before it is replaced). If it runs, its
+   * `context.signal` aborts, and its worker is killed and replaced if the job has not finished
    * `graceMs` later. False when no such job is pending (unknown or finished). Cancelling a job
    * again keeps the first error and grace.
    * @throws RangeError when `graceMs` is out of 0..2^31-1.
@@ -135,10 +173,17 @@ export class WorkerPool {
     const cancellation = this.#ledger.cancel(key, error, graceMs);
     // A worker being killed gives the job up with its exit, which settles it with this error.
     if (slot.leaving) return true;
-    slot.worker.send([[CANCEL, key, error.message]]);
-    // If it is only buffered (or importing), it is dropped, or its grace starts when it starts.
-    if (slot.current === job && slot.currentStartedAt >= 0) this.#workforce.armGrace(slot, job, cancellation);
+    if (slot.current === job && slot.currentStartedAt >= 0) this.#cancelRunning(slot, job, cancellation);
+    else this.#recall.cancel(slot, job);
     return true;
+  }
+
+  /** The cancelled job runs (or has just started): its signal aborts, its grace runs from its start. */
+  #cancelRunning(slot: WorkerSlot, job: PoolJob, cancellation: Cancellation): void {
+    slot.worker.send([[CANCEL, job.key, cancellation.error.message]]);
+    if (slot.current === job && slot.currentStartedAt >= 0 && cancellation.timer === null) {
+      this.#workforce.armGrace(slot, job, cancellation);
+    }
   }
 
   /** Jobs submitted and not finished (waiting, delayed, buffered or running). */
@@ -166,17 +211,31 @@ export class WorkerPool {
    */
   close(options: PoolCloseOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      return Promise.reject(new RangeError(`close(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`));
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) {
+      return Promise.reject(
+        new RangeError(`close(): timeoutMs must be a number in 0..${MAX_TIMER_MS} (got ${String(timeoutMs)})`),
+      );
     }
     this.#closing ??= this.#shutdown(timeoutMs);
     return this.#closing;
   }
 
-  #enqueue(lane: Lane, job: PoolJob): void {
-    lane.queue.push(job);
-    if (lane.dirty) return;
-    lane.dirty = true;
+  #enqueue(lane: SlotLane, job: PoolJob): void {
+    if (this.#importKills.size !== 0) {
+      const failed = this.#importKills.outcome(job);
+      if (failed !== undefined) {
+        // Not inside submit(): its caller has not finished recording the job yet.
+        queueMicrotask(() => this.#ledger.finish(job, failed, Date.now()));
+        return;
+      }
+    }
+    lane.push(job);
+    this.#markDirty(lane);
+  }
+
+  /** Queues a dispatch pass over the lane for the next microtask (one per lane however many jobs came). */
+  #markDirty(lane: SlotLane): void {
+    if (!lane.markDirty()) return;
     this.#dirty.push(lane);
     if (!this.#dispatchQueued) {
       this.#dispatchQueued = true;
@@ -188,44 +247,22 @@ export class WorkerPool {
     this.#dispatchQueued = false;
     const lanes = this.#dirty;
     this.#dirty = [];
-    for (const lane of lanes) this.#dispatch(lane);
+    for (const lane of lanes) this.#dispatcher.dispatch(lane);
   };
 
-  /** Hands waiting jobs to the lane's ready workers, sends them, and forks workers if some still wait. */
-  #dispatch(lane: Lane): void {
-    lane.dirty = false;
-    if (lane.waiting === 0 || this.#workforce.terminated) return;
-    const workers = lane.workers;
-    // Idle workers first, so that a few jobs spread over the lane instead of piling into one buffer.
-    for (let i = 0; i < workers.length && lane.waiting > 0; i++) {
-      const slot = workers[i]!;
-      if (slot.accepting && slot.inflight.size === 0) this.#give(slot, lane.pop());
-    }
-    const limit = lane.holdLimit();
-    for (let gave = limit > 1; gave && lane.waiting > 0; ) {
-      gave = false;
-      for (let i = 0; i < workers.length && lane.waiting > 0; i++) {
-        const slot = workers[i]!;
-        if (slot.accepting && slot.inflight.size < limit) {
-          this.#give(slot, lane.pop());
-          gave = true;
-        }
+  /** A worker died importing `moduleUrl`: its waiting jobs, in every lane, fail now (see ImportKills). */
+  #importKilled(moduleUrl: string, how: string): void {
+    this.#importKills.record(moduleUrl, how);
+    const now = Date.now();
+    for (const lane of this.#lanes.values()) {
+      if (lane.waiting === 0) continue;
+      // Drained in order and pushed back in order: the others keep their places.
+      for (const job of lane.drain()) {
+        const failed = this.#importKills.outcome(job);
+        if (failed === undefined) lane.push(job);
+        else this.#ledger.finish(job, failed, now);
       }
     }
-    for (const slot of workers) slot.flush();
-    if (lane.waiting > 0) this.#workforce.maybeSpawn(lane);
-  }
-
-  #give(slot: WorkerSlot, job: PoolJob): void {
-    const ref = this.#refs.ref(job.moduleUrl, job.exportName);
-    if (slot.knownRefs[ref] !== true) {
-      slot.knownRefs[ref] = true;
-      slot.out.push([DEFINE, ref, job.moduleUrl, job.exportName]);
-    }
-    slot.out.push([RUN, job.key, ref, job.priority, job.args, job.resultId, job.attempt, job.contextMeta ?? 0]);
-    slot.inflight.set(job.key, job);
-    // Counting jobs handed rather than finished caps what it runs, prefetch or not.
-    if (++slot.given >= this.#maxTasks) this.#workforce.retire(slot);
   }
 
   #onBatches(slot: WorkerSlot, batches: readonly unknown[][]): void {
@@ -241,16 +278,19 @@ export class WorkerPool {
       case STARTED: {
         const job = slot.inflight.get(frame[1]);
         if (job === undefined) return;
-        slot.current = job;
-        slot.currentStartedAt = frame[2];
-        slot.lane.failureStreak = 0;
-        slot.fatal = null; // an earlier uncaught error that user code survived is not this job's
-        // A job without a timeout arms nothing: no timer on the common path.
-        if (job.timeoutMs != null) this.#workforce.armTimeout(slot, job, job.timeoutMs);
-        const cancellation = this.#ledger.cancellation(job.key);
-        if (cancellation !== undefined && cancellation.timer === null) {
-          this.#workforce.armGrace(slot, job, cancellation);
+        slot.startRunning(job, frame[2]);
+        slot.lane.workerRan();
+        if (slot.deadlineKey === job.key) {
+          // Its import was timed: against its own timeout, which goes on, or the import timeout, which ends.
+          if (job.timeoutMs == null) slot.clearDeadline();
+        } else {
+          slot.clearDeadline();
+          // A job without a timeout arms nothing: no timer on the common path.
+          if (job.timeoutMs != null) this.#workforce.armTimeout(slot, job, job.timeoutMs, null);
         }
+        const cancellation = this.#ledger.cancellation(job.key);
+        // Cancelled while buffered, and the worker won the race to it: it runs, so stop it as such.
+        if (cancellation !== undefined) this.#cancelRunning(slot, job, cancellation);
         this.#ledger.started(job, slot.worker.id, frame[2]);
         return;
       }
@@ -268,45 +308,41 @@ export class WorkerPool {
       case LOADING: {
         const job = slot.inflight.get(frame[1]);
         if (job === undefined) return;
-        slot.current = job;
-        slot.currentStartedAt = -1;
+        slot.startLoading(job);
+        // Already cancelled (and finished) while the import began: its let-go timer runs.
+        if (slot.deadlineKey === job.key) return;
+        // The import counts against the job's timeout; without one, the import timeout bounds it.
+        const limit = job.timeoutMs ?? this.#importTimeoutMs;
+        const which = job.timeoutMs != null ? "timeoutMs" : "importTimeoutMs";
+        if (limit !== null) this.#workforce.armTimeout(slot, job, limit, which);
         return;
       }
       case READY:
-        if (slot.ready) return;
-        slot.ready = true;
-        slot.accepting = !slot.retiring && !slot.leaving;
-        slot.lane.starting--;
-        slot.lane.startupFailures = 0;
+        slot.markReady();
         return;
       case FATAL:
-        slot.fatal = frame[1];
+        slot.reportFatal(frame[1]);
         return;
       case DROPPED: {
-        const job = slot.inflight.get(frame[1]);
+        const job = slot.release(frame[1]);
         if (job === undefined) return;
-        slot.inflight.delete(frame[1]);
-        if (slot.current === job) slot.current = null;
+        // Finished already when it was taken back; otherwise this came before the control's answer.
         this.#ledger.finish(job, droppedOutcome(), Date.now());
         return;
       }
       case MEMORY:
-        slot.rssMb = frame[1];
+        slot.reportMemory(frame[1]);
         if (frame[1] > this.#recycle.maxWorkerMemoryMb) this.#workforce.retire(slot);
+        return;
+      case WARNING:
+        reportWorkerWarning(frame[1], frame[2]);
         return;
     }
   }
 
   #settle(slot: WorkerSlot, key: number, at: number, outcome: Outcome): void {
-    const job = slot.inflight.get(key);
+    const job = slot.finish(key, at);
     if (job === undefined) return;
-    slot.inflight.delete(key);
-    slot.tasksDone++;
-    if (slot.current === job) {
-      if (slot.currentStartedAt >= 0) slot.lane.recordRunTime(at - slot.currentStartedAt);
-      slot.current = null;
-      slot.clearDeadline();
-    }
     this.#ledger.finish(job, outcome, at);
   }
 
@@ -324,6 +360,8 @@ export class WorkerPool {
     for (const job of this.#delayed.take((j) => (j.runAfter ?? 0) > deadline)) {
       this.#ledger.finish(job, closed, Date.now());
     }
+    this.#workforce.drain();
+    for (const lane of this.#lanes.values()) this.#workforce.retireIdle(lane);
     if (this.#ledger.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
@@ -334,10 +372,11 @@ export class WorkerPool {
       });
       this.#ledger.onDrained = null;
     }
-    this.#workforce.terminated = true;
+    this.#workforce.terminate();
     const now = Date.now();
     for (const job of this.#delayed.take(() => true)) this.#ledger.finish(job, closed, now);
     this.#delayed.dispose();
+    this.#recall.dispose();
     const exits: Promise<void>[] = [];
     for (const lane of this.#lanes.values()) {
       for (const job of lane.drain()) this.#ledger.finish(job, closed, now);

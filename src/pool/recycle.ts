@@ -1,6 +1,6 @@
-import type { Lane } from "./lane.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
 import type { RecycleOptions } from "./types.ts";
-import type { WorkerSlot } from "./worker-slot.ts";
+import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 
 /** `RecycleOptions` checked, with "never" spelled as Infinity or null. */
 export interface RecyclePolicy {
@@ -34,21 +34,18 @@ export function recyclePolicy(options: RecycleOptions = {}): RecyclePolicy {
   };
 }
 
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Retires the workers of one lane that stayed idle for `timeoutMs`, oldest idle first, as long as
  * more than `minWorkers` remain. One unref'd timer per lane, armed for the earliest candidate.
  */
 export class IdleReaper {
-  readonly #lane: Lane;
+  readonly #lane: SlotLane;
   readonly #timeoutMs: number;
   readonly #minWorkers: number;
   readonly #retire: (slot: WorkerSlot) => void;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(lane: Lane, timeoutMs: number, minWorkers: number, retire: (slot: WorkerSlot) => void) {
+  constructor(lane: SlotLane, timeoutMs: number, minWorkers: number, retire: (slot: WorkerSlot) => void) {
     this.#lane = lane;
     this.#timeoutMs = timeoutMs;
     this.#minWorkers = minWorkers;
@@ -57,7 +54,7 @@ export class IdleReaper {
 
   /** The worker holds nothing from now on. */
   idle(slot: WorkerSlot, now: number): void {
-    slot.idleSince = now;
+    slot.markIdle(now);
     if (this.#timer === null) this.#arm(this.#timeoutMs);
   }
 

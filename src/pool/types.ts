@@ -1,6 +1,7 @@
 import type { JsonValue } from "../json.ts";
+import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { Outcome, WorkerResultMeta } from "../run-task.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** One attempt of one task, as the backend hands it to the pool. */
 export interface PoolJob {
@@ -25,9 +26,10 @@ export interface PoolJob {
   /** Non-null iff the task takes a context. */
   readonly contextMeta: WorkerResultMeta | null;
   /**
-   * How long the job may run, in ms from the moment its worker reports that it started; past it
-   * the worker is killed and replaced and the job fails with `TaskTimeout`. 1..2^31-1; null: no
-   * limit (and no timer at all). The import of the task's module is not counted.
+   * How long the job may take, in ms from the moment its worker takes it (to import its module, if
+   * that worker has not yet, or to run it); past it the worker is killed and replaced and the job
+   * fails with `TaskTimeout`. 1..2^31-1; null: no limit on the run (and no timer at all for a module
+   * already imported), while `PoolOptions.importTimeoutMs` still bounds an import.
    */
   readonly timeoutMs: number | null;
 }
@@ -57,6 +59,13 @@ export interface PoolOptions {
   execArgv?: string[];
   /** When workers are retired and replaced. Absent: never (they live until they crash or close()). */
   recycle?: RecycleOptions;
+  /**
+   * How long a worker may take to import a task's module for a job without a `timeoutMs` (a job
+   * with one spends its own time on the import), in ms: past it, the worker is killed and replaced
+   * and the job fails with `TaskTimeout`. An integer in 1..2^31-1; null: no limit.
+   * @defaultValue 30000
+   */
+  importTimeoutMs?: number | null;
 }
 
 /**

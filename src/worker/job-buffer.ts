@@ -1,5 +1,6 @@
 import type { JsonValue } from "../json.ts";
-import type { WorkerResultMeta } from "../run-task.ts";
+import { runsBefore } from "../priority.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** A job the worker holds: running, or waiting behind the running one. */
 export interface BufferedJob {
@@ -10,6 +11,8 @@ export interface BufferedJob {
   readonly resultId: string;
   readonly attempt: number;
   readonly meta: WorkerResultMeta | null;
+  /** Its claim word's sequence number (see claims.ts). */
+  readonly seq: number;
 }
 
 /**
@@ -42,22 +45,6 @@ export class JobBuffer {
     items.splice(lo, 0, job);
   }
 
-  /** Removes the job with this key (a cancelled one); false when it is not here. Linear: rare and short. */
-  remove(key: number): boolean {
-    const items = this.#items;
-    for (let i = this.#head; i < items.length; i++) {
-      if (items[i]!.key === key) {
-        items.splice(i, 1);
-        if (this.#head === items.length) {
-          items.length = 0;
-          this.#head = 0;
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Removes and returns the job to run next. */
   shift(): BufferedJob | undefined {
     const items = this.#items;
@@ -73,8 +60,4 @@ export class JobBuffer {
     }
     return job;
   }
-}
-
-function runsBefore(a: BufferedJob, b: BufferedJob): boolean {
-  return a.priority > b.priority || (a.priority === b.priority && a.key < b.key);
 }

@@ -1,4 +1,9 @@
 import type { TaskContext } from "../context.ts";
+import type { Outcome } from "../outcome.ts";
+import type { TaskProgress } from "../progress.ts";
+import { makeContext, runTask } from "../run-task.ts";
+import { summarizeThrown, toTaskError } from "../task-error.ts";
+import type { ClaimWords } from "../wire/claims.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -14,11 +19,12 @@ import {
   RUN,
   STARTED,
   SUCCEEDED,
-} from "../pool/protocol.ts";
-import type { TaskProgress } from "../progress.ts";
-import { makeContext, type Outcome, runTask, type WorkerResultMeta, workerSideResult } from "../run-task.ts";
+  type WorkerResultMeta,
+} from "../wire/protocol.ts";
 import { type BufferedJob, JobBuffer } from "./job-buffer.ts";
+import { JobHistory } from "./job-history.ts";
 import { BROKEN, LOADED, ModuleTable, type TaskEntry } from "./modules.ts";
+import { runningTaskResult } from "./task-result.ts";
 
 /** What the loop needs from its runtime (child process pipe or thread port). */
 export interface WorkerPort {
@@ -33,6 +39,8 @@ export interface WorkerPort {
   memoryBytes(): number;
   /** Ends the worker once everything sent has left. Called once, when the loop stops. */
   exit(): void;
+  /** The claim words shared with the pool (thread) or the control thread (child process). */
+  readonly claims: ClaimWords;
 }
 
 const BYTES_PER_MB = 1024 * 1024;
@@ -45,8 +53,10 @@ const BYTES_PER_MB = 1024 * 1024;
  * with the "started" frame of the next one, just before that job runs. That write has to precede the
  * call, since a synchronous task blocks this thread and the parent must learn that it started.
  *
- * The parent may also cancel a job (dropped from the buffer, or its signal aborted while it runs),
- * ask for the memory figure after each job, and ask the worker to exit after its current job.
+ * A buffered job is started only once its claim word is won (see claims.ts): the pool may have taken
+ * it back meanwhile, without this thread's help, which is then silently skipped. The parent may also
+ * abort a running job's signal, ask for the memory figure after each job, and ask the worker to exit
+ * after its current job.
  */
 export class WorkerLoop {
   readonly #port: WorkerPort;
@@ -59,17 +69,18 @@ export class WorkerLoop {
   #runningKey = -1;
   /** Its controller, when it takes a context (others cannot observe a signal). */
   #controller: AbortController | null = null;
-  /** The job claimed while its module loads (-1: none), and whether it was cancelled meanwhile. */
-  #claimedKey = -1;
-  #claimedCancelled = false;
+  readonly #claims: ClaimWords;
   /** Report memory after each job (set by CONFIGURE). */
   #reportMemory = false;
   /** Asked to exit (EXIT frame or SIGTERM): no job is started any more. */
   #stopping = false;
   #exited = false;
+  /** The running job and the last ones finished, to name the task a late fault came from. */
+  readonly history = new JobHistory();
 
   constructor(port: WorkerPort) {
     this.#port = port;
+    this.#claims = port.claims;
     this.#modules = new ModuleTable();
   }
 
@@ -91,6 +102,7 @@ export class WorkerLoop {
           resultId: frame[5],
           attempt: frame[6],
           meta: meta === 0 ? null : meta,
+          seq: frame[8],
         });
       } else if (frame[0] === DEFINE) {
         this.#modules.define(frame[1], frame[2], frame[3]);
@@ -121,19 +133,21 @@ export class WorkerLoop {
       return;
     }
     this.#busy = true;
+    const claims = this.#claims;
     for (let job = this.#buffer.shift(); job !== undefined; job = this.#buffer.shift()) {
       const entry = this.#modules.get(job.ref);
       if (entry.state === LOADED) {
+        if (!claims.take(job.seq, false)) continue;
         if (this.#run(job, entry)) return;
       } else if (entry.state === BROKEN) {
+        if (!claims.take(job.seq, false)) continue;
         this.#out.push([FAILED, job.key, Date.now(), entry.error]);
       } else {
+        if (!claims.take(job.seq, true)) continue;
         // The job is ours from now on: if the import kills this worker, the parent must blame it
         // rather than hand it to the next worker.
         this.#out.push([LOADING_FRAME, job.key]);
         this.#flush();
-        this.#claimedKey = job.key;
-        this.#claimedCancelled = false;
         const claimed = job;
         void this.#modules.load(entry).then(() => this.#resume(claimed, entry));
         return;
@@ -144,8 +158,8 @@ export class WorkerLoop {
   }
 
   #resume(job: BufferedJob, entry: TaskEntry): void {
-    this.#claimedKey = -1;
-    if (this.#claimedCancelled) {
+    if (!this.#claims.start(job.seq)) {
+      // Cancelled during the import: the pool already finished it, and waits for this to let go.
       this.#out.push([DROPPED, job.key]);
     } else if (entry.state === LOADED) {
       if (this.#run(job, entry)) return;
@@ -158,15 +172,24 @@ export class WorkerLoop {
 
   /** Runs one job; true when it went asynchronous (the loop resumes when it settles). */
   #run(job: BufferedJob, entry: TaskEntry): boolean {
+    const brand = entry.brand!;
+    if (brand.takesContext && job.meta === null) {
+      // A contract breach by whoever fed the pool, not the task's fault: said so, and nothing runs.
+      const breach = new TypeError(
+        `${entry.url}#${entry.exportName} takes a context, but the pool sent no context metadata for result ${job.resultId}`,
+      );
+      this.#out.push([FAILED, job.key, Date.now(), toTaskError(breach)]);
+      return false;
+    }
     const startedAt = Date.now();
     this.#out.push([STARTED, job.key, startedAt]);
     this.#flush();
-    const brand = entry.brand!;
+    this.history.started(job.resultId, entry);
     let controller: AbortController | null = null;
     let context: TaskContext | null = null;
     if (brand.takesContext) {
       controller = new AbortController();
-      context = this.#context(job, entry, startedAt, controller.signal);
+      context = this.#context(job, job.meta!, entry, startedAt, controller.signal);
     }
     const outcome = runTask(brand, job.args, job.resultId, context);
     if (outcome instanceof Promise) {
@@ -187,24 +210,17 @@ export class WorkerLoop {
   }
 
   #settle(key: number, outcome: Outcome): void {
+    this.history.finished();
     this.#out.push(outcome.ok ? [SUCCEEDED, key, Date.now(), outcome.value] : [FAILED, key, Date.now(), outcome.error]);
     if (this.#reportMemory) {
       this.#out.push([MEMORY, Math.round((this.#port.memoryBytes() / BYTES_PER_MB) * 10) / 10]);
     }
   }
 
-  /** A buffered job is dropped (and the parent told), a running one has its signal aborted. */
+  /** A running job has its signal aborted; the pool takes back other jobs through their claim words. */
   #cancel(key: number, reason: string): void {
-    if (key === this.#runningKey) {
-      // An Error, like the immediate backend's, so that `signal.throwIfAborted()` throws one.
-      this.#controller?.abort(new Error(reason));
-    } else if (key === this.#claimedKey) {
-      this.#claimedCancelled = true;
-    } else if (this.#buffer.remove(key)) {
-      // Nothing else waits in #out between two events, so this cannot reorder anything.
-      this.#out.push([DROPPED, key]);
-      this.#flush();
-    }
+    // An Error, like the immediate backend's, so that `signal.throwIfAborted()` throws one.
+    if (key === this.#runningKey) this.#controller?.abort(new Error(reason));
   }
 
   #exit(): void {
@@ -214,29 +230,49 @@ export class WorkerLoop {
     this.#port.exit();
   }
 
-  #context(job: BufferedJob, entry: TaskEntry, startedAt: number, signal: AbortSignal): TaskContext {
-    const given = job.meta;
-    // The parent cannot know which worker will run the attempt, so the worker adds its own id.
-    const meta: WorkerResultMeta = {
-      id: given?.id ?? job.resultId,
-      backend: given?.backend ?? "",
-      enqueuedAt: given?.enqueuedAt ?? startedAt,
-      startedAt: given?.startedAt ?? null,
-      workerIds: [...(given?.workerIds ?? []), this.#port.workerId],
-      errors: given?.errors ?? [],
-    };
+  #context(
+    job: BufferedJob,
+    meta: WorkerResultMeta,
+    entry: TaskEntry,
+    startedAt: number,
+    signal: AbortSignal,
+  ): TaskContext {
     const key = job.key;
     const report = (progress: TaskProgress): void => {
       // Sent at once: the task may keep its thread busy for a long time after reporting.
       this.#port.send([[PROGRESS, key, progress]]);
     };
-    return makeContext(workerSideResult(meta, entry.exported, job.args, startedAt), job.attempt, report, signal);
+    const taskResult = runningTaskResult(meta, entry.exported, job.args, startedAt, this.#port.workerId);
+    return makeContext(taskResult, job.attempt, report, signal);
   }
 
   #flush(): void {
     if (this.#out.length === 0) return;
     const frames = this.#out;
     this.#out = [];
-    this.#port.send(frames);
+    try {
+      this.#port.send(frames);
+    } catch {
+      // The batch could not be serialised (a return value past V8's longest string, say): nothing
+      // of it left. Send it frame by frame, and fail the job whose outcome cannot be sent instead
+      // of letting the error escape and kill this worker with every job it holds.
+      this.#sendEach(frames);
+    }
+  }
+
+  #sendEach(frames: readonly unknown[]): void {
+    for (const frame of frames) {
+      try {
+        this.#port.send([frame]);
+      } catch (error) {
+        const f = frame as unknown[];
+        if (f[0] !== SUCCEEDED && f[0] !== FAILED) continue;
+        const what = f[0] === SUCCEEDED ? "return value" : "error";
+        const record = toTaskError(
+          new TypeError(`The task's ${what} could not be sent to the parent: ${summarizeThrown(error)}`),
+        );
+        this.#port.send([[FAILED, f[1], f[2], record]]);
+      }
+    }
   }
 }

@@ -1,7 +1,8 @@
 import { readTaskBrand, type TaskBrand } from "../brand.ts";
 import { TaskModuleError } from "../errors.ts";
+import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
-import { ensureTypeScript, isTypeScriptPath } from "../typescript.ts";
+import { importError, importModule, type ModuleNamespace, taskFromNamespace } from "../task-loader.ts";
 
 /** Loading state of one task export. */
 export const UNLOADED = 0;
@@ -30,7 +31,9 @@ export interface TaskEntry {
  */
 export class ModuleTable {
   readonly #entries: (TaskEntry | undefined)[] = [];
-  readonly #imports = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #imports = new Map<string, Promise<ModuleNamespace>>();
+  /** How each import ended, once it has: another export of the module then resolves at once. */
+  readonly #settled = new Map<string, { namespace: ModuleNamespace } | { cause: unknown }>();
 
   define(ref: number, url: string, exportName: string): void {
     this.#entries[ref] = {
@@ -44,9 +47,22 @@ export class ModuleTable {
     };
   }
 
+  /**
+   * The entry of `ref`. One whose module was already imported (for another export) is resolved
+   * here, synchronously: no import, so nothing for the pool to time or to wait for.
+   */
   get(ref: number): TaskEntry {
     const entry = this.#entries[ref];
-    if (entry !== undefined) return entry;
+    if (entry !== undefined) {
+      if (entry.state === UNLOADED) {
+        const settled = this.#settled.get(entry.url);
+        if (settled !== undefined) {
+          if ("namespace" in settled) resolveExport(entry, settled.namespace);
+          else breakEntry(entry, importError(entry.url, entry.exportName, settled.cause));
+        }
+      }
+      return entry;
+    }
     // Only a protocol bug gets here; fail the job rather than the worker.
     const error = toTaskError(new TaskModuleError(`Internal error: unknown task ref ${ref}`));
     return { url: "", exportName: "", state: BROKEN, brand: null, exported: undefined, error, loading: null };
@@ -57,67 +73,43 @@ export class ModuleTable {
     if (entry.loading === null) {
       entry.state = LOADING;
       entry.loading = this.#import(entry.url).then(
-        (namespace) => resolveExport(entry, namespace),
+        (namespace) => {
+          this.#settled.set(entry.url, { namespace });
+          resolveExport(entry, namespace);
+        },
         (cause: unknown) => {
-          const err = new TaskModuleError(
-            `Cannot import task module ${entry.url} (export '${entry.exportName}'): ${describe(cause)}`,
-          );
-          breakEntry(entry, err, cause);
+          this.#settled.set(entry.url, { cause });
+          breakEntry(entry, importError(entry.url, entry.exportName, cause));
         },
       );
     }
     return entry.loading;
   }
 
-  #import(url: string): Promise<Record<string, unknown>> {
+  #import(url: string): Promise<ModuleNamespace> {
     let pending = this.#imports.get(url);
     if (pending === undefined) {
-      const ts = isTypeScriptPath(url) ? ensureTypeScript() : Promise.resolve();
-      pending = ts.then(() => import(url) as Promise<Record<string, unknown>>);
+      pending = importModule(url);
       this.#imports.set(url, pending);
     }
     return pending;
   }
 }
 
-function resolveExport(entry: TaskEntry, namespace: Record<string, unknown>): void {
-  if (!Object.hasOwn(namespace, entry.exportName)) {
-    breakEntry(entry, new TaskModuleError(`Task module ${entry.url} has no export '${entry.exportName}'`), null);
+function resolveExport(entry: TaskEntry, namespace: ModuleNamespace): void {
+  let exported: AnyTask;
+  try {
+    exported = taskFromNamespace(namespace, entry.url, entry.exportName);
+  } catch (error) {
+    breakEntry(entry, error);
     return;
   }
-  const exported = namespace[entry.exportName];
-  const brand = readTaskBrand(exported);
-  if (brand === undefined) {
-    const what = exported === null ? "null" : typeof exported;
-    breakEntry(
-      entry,
-      new TaskModuleError(
-        `Export '${entry.exportName}' of ${entry.url} is not a task (got ${what}); define it with task()`,
-      ),
-      null,
-    );
-    return;
-  }
-  entry.brand = brand;
+  entry.brand = readTaskBrand(exported)!;
   entry.exported = exported;
   entry.state = LOADED;
 }
 
-function breakEntry(entry: TaskEntry, error: TaskModuleError, cause: unknown): void {
-  if (cause !== null) {
-    // The cause's own stack is what tells the user where their module went wrong.
-    (error as { cause?: unknown }).cause = cause;
-    const causeStack = cause instanceof Error && typeof cause.stack === "string" ? cause.stack : describe(cause);
-    error.stack = `${error.stack ?? error.message}\nCaused by: ${causeStack}`;
-  }
+function breakEntry(entry: TaskEntry, error: unknown): void {
   entry.error = toTaskError(error);
   entry.state = BROKEN;
-}
-
-function describe(thrown: unknown): string {
-  if (thrown instanceof Error || (typeof thrown === "object" && thrown !== null && "message" in thrown)) {
-    const err = thrown as Error;
-    return `${err.name || "Error"}: ${err.message}`;
-  }
-  return String(thrown);
 }

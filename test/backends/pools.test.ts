@@ -28,16 +28,24 @@ import {
   where,
   whoami,
 } from "../fixtures/pools/tasks.ts";
+import { InProcessDatabase } from "../support/database-backend.ts";
 import { type Gate, isAlive, openGate, until } from "../support/gate.ts";
+import { itWhere } from "../support/where.ts";
 
 type PoolOptions = { maxWorkers?: number; maxResults?: number; queues?: Record<string, { maxWorkers: number }> };
 
-describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
+// `database` runs the same behaviour with rows in a SQLite file and a worker claiming them (see
+// test/support/database-backend.ts); what only a pool in this process has is skipped for it.
+describe.each(["process-pool", "thread-pool", "database"] as const)("%s", (backendName) => {
   let gates: Gate;
   const unsubscribe: (() => void)[] = [];
+  const database = new InProcessDatabase();
+  const isDatabase = backendName === "database";
 
-  const use = (options: PoolOptions = {}, queues: string[] = ["default", "reports", "emails"]) =>
-    configure({ default: { backend: backendName, queues, options: { maxWorkers: 2, ...options } } });
+  const use = (options: PoolOptions = {}, queues: string[] = ["default", "reports", "emails"]) => {
+    if (isDatabase) database.use({ maxWorkers: 2, ...options }, queues);
+    else configure({ default: { backend: backendName, queues, options: { maxWorkers: 2, ...options } } });
+  };
   const backend = () => getBackend() as PoolBackend;
   const on = (...args: Parameters<typeof taskEvents.on>) => unsubscribe.push(taskEvents.on(...args));
 
@@ -46,8 +54,10 @@ describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
   });
   afterEach(async () => {
     for (const off of unsubscribe.splice(0)) off();
+    await database.stop();
     await gates.close();
     await closeAll({ timeoutMs: 5000 });
+    database.dispose();
   });
 
   it("runs a task in a worker and returns its value", async () => {
@@ -66,7 +76,11 @@ describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
     use();
     const result = await (await where.enqueue()).wait();
     const { pid, threadId } = result.returnValue as { pid: number; threadId: number };
-    if (backendName === "process-pool") {
+    if (isDatabase) {
+      // A child of the worker's own pool; the result names the worker (the claimer) instead.
+      expect(pid).not.toBe(process.pid);
+      expect(result.workerIds[0]).toBe("shared-suite");
+    } else if (backendName === "process-pool") {
       expect(pid).not.toBe(process.pid);
       expect(result.workerIds[0]).toBe(String(pid));
     } else {
@@ -235,42 +249,56 @@ describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
     expect((await (await add.enqueue(1, 1)).wait({ timeoutMs: 20_000 })).returnValue).toBe(2);
   });
 
-  it("fails the task whose worker dies of an uncaught exception, and keeps working", async () => {
-    use({ maxWorkers: 1 });
-    const result = await (await throwUncaught.enqueue()).wait({ timeoutMs: 20_000 });
-    expect(result.status).toBe("FAILED");
-    expect(result.errors[0]!.message).toContain("uncaught in worker");
-    expect((await (await add.enqueue(2, 2)).wait({ timeoutMs: 20_000 })).returnValue).toBe(4);
-  });
+  // On process-pool the worker prints to stderr: test/pool/noisy-faults.test.ts runs it with stderr piped.
+  itWhere(backendName === "thread-pool")(
+    "fails the task whose worker dies of an uncaught exception, and keeps working",
+    async () => {
+      use({ maxWorkers: 1 });
+      const result = await (await throwUncaught.enqueue()).wait({ timeoutMs: 20_000 });
+      expect(result.status).toBe("FAILED");
+      expect(result.errors[0]!.message).toContain("uncaught in worker");
+      expect((await (await add.enqueue(2, 2)).wait({ timeoutMs: 20_000 })).returnValue).toBe(4);
+    },
+  );
 
-  it("fails tasks whose module cannot be imported in the worker, naming the module, without a fork storm", async () => {
-    use({ maxWorkers: 2 });
-    const results = await Promise.all(Array.from({ length: 6 }, () => unloadable.enqueue()));
-    await Promise.all(results.map((r) => r.wait({ timeoutMs: 20_000 })));
-    for (const r of results) {
-      expect(r.status).toBe("FAILED");
-      expect(r.errors[0]!.exceptionClassPath).toBe("TaskModuleError");
-      expect(r.errors[0]!.message).toContain("loads-only-in-parent.ts");
-      expect(r.errors[0]!.message).toContain("refuses to load in a worker");
-    }
-    expect(backend().workerInfo().length).toBeLessThanOrEqual(2);
-    expect((await (await add.enqueue(3, 4)).wait({ timeoutMs: 20_000 })).returnValue).toBe(7);
-  });
+  // The database worker loads the task in its own (parent) process, where this module loads.
+  itWhere(!isDatabase)(
+    "fails tasks whose module cannot be imported in the worker, naming the module, without a fork storm",
+    async () => {
+      use({ maxWorkers: 2 });
+      const results = await Promise.all(Array.from({ length: 6 }, () => unloadable.enqueue()));
+      await Promise.all(results.map((r) => r.wait({ timeoutMs: 20_000 })));
+      for (const r of results) {
+        expect(r.status).toBe("FAILED");
+        expect(r.errors[0]!.exceptionClassPath).toBe("TaskModuleError");
+        expect(r.errors[0]!.message).toContain("loads-only-in-parent.ts");
+        expect(r.errors[0]!.message).toContain("refuses to load in a worker");
+      }
+      expect(backend().workerInfo().length).toBeLessThanOrEqual(2);
+      expect((await (await add.enqueue(3, 4)).wait({ timeoutMs: 20_000 })).returnValue).toBe(7);
+    },
+  );
 
-  it("keeps finished results up to maxResults, and every held result still resolves (100k tasks)", async () => {
-    use({ maxWorkers: 2, maxResults: 1000 });
-    const count = 100_000;
-    const results: Promise<TaskResult<null>>[] = [];
-    for (let i = 0; i < count; i++) results.push(noop.enqueue());
-    const held = await Promise.all(results);
-    const finished = await Promise.all(held.map((r) => r.wait()));
-    expect(finished.every((r) => r.status === "SUCCESSFUL" && r.returnValue === null)).toBe(true);
-    await expect(noop.getResult(held[0]!.id)).rejects.toBeInstanceOf(TaskResultDoesNotExist);
-    expect((await noop.getResult(held[count - 1]!.id)).status).toBe("SUCCESSFUL");
-    expect(backend().pending).toBe(0);
-  }, 120_000);
+  // Rows stay until `tasklane prune` (test/db covers it); maxResults is an in-memory bound.
+  itWhere(!isDatabase)(
+    "keeps finished results up to maxResults, and every held result still resolves (100k tasks)",
+    async () => {
+      use({ maxWorkers: 2, maxResults: 1000 });
+      const count = 100_000;
+      const results: Promise<TaskResult<null>>[] = [];
+      for (let i = 0; i < count; i++) results.push(noop.enqueue());
+      const held = await Promise.all(results);
+      const finished = await Promise.all(held.map((r) => r.wait()));
+      expect(finished.every((r) => r.status === "SUCCESSFUL" && r.returnValue === null)).toBe(true);
+      await expect(noop.getResult(held[0]!.id)).rejects.toBeInstanceOf(TaskResultDoesNotExist);
+      expect((await noop.getResult(held[count - 1]!.id)).status).toBe("SUCCESSFUL");
+      expect(backend().pending).toBe(0);
+    },
+    120_000,
+  );
 
-  it("close() lets running work finish, then leaves no worker behind", async () => {
+  // The worker process owns the children, not the backend: test/db/worker.test.ts drains it.
+  itWhere(!isDatabase)("close() lets running work finish, then leaves no worker behind", async () => {
     use({ maxWorkers: 2 });
     const running = await gate.enqueue(gates.url("c"), "c");
     await gates.arrived("c");

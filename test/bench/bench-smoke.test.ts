@@ -20,6 +20,8 @@ const jsonFile = join(dir, "bench.json");
 const svgFile = join(dir, "bench.svg");
 // Every process the run starts inherits this, so a leftover one can be found by its environment.
 const marker = `tasklane-bench-smoke-${randomUUID()}`;
+// The contenders of the shared sections; `database` has a table of its own (bench-database.test.ts).
+const POOLS = BACKENDS.filter((b) => b !== "database");
 
 /** Pids of live processes whose environment holds `marker`. */
 function processesWithMarker(): number[] {
@@ -69,18 +71,19 @@ describe("tasklane bench --quick", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("exits 0 and prints every section", { timeout: 120_000 }, async () => {
+  it("exits 0 and prints every section", { timeout: 180_000 }, async () => {
     run = await runBench(mainJs);
     expect(run.code, run.stderr).toBe(0);
     for (const title of [
-      "enqueue cost",
+      "summary",
       "throughput",
       "latency",
       "CPU-bound scaling",
+      "enqueue cost",
       "payload cost",
       "memory",
-      "ratios",
-      "targets",
+      "database (SQLite)",
+      "goals",
     ]) {
       expect(run.stdout).toContain(`== ${title}`);
     }
@@ -102,7 +105,7 @@ describe("tasklane bench --quick", () => {
     expect(results.leftoverChildren).toEqual([]);
     const workers = results.options.workers;
     const expectRows = (rows: { backend: string; workers: number | null }[], section: string) => {
-      for (const backend of BACKENDS) {
+      for (const backend of POOLS) {
         const found = rows.filter((r) => r.backend === backend);
         const expected = backend === "immediate" ? 1 : workers.length;
         expect(found.length, `${section}: rows of ${backend}`).toBe(expected);
@@ -113,7 +116,7 @@ describe("tasklane bench --quick", () => {
     expectRows(results.latency, "latency");
     expectRows(results.payload, "payload");
     expect(results.cpu).not.toBeNull();
-    for (const backend of BACKENDS) {
+    for (const backend of POOLS) {
       expect(
         results.cpu?.rows.some((r) => r.backend === backend),
         `cpu row of ${backend}`,
@@ -123,7 +126,7 @@ describe("tasklane bench --quick", () => {
         `memory row of ${backend}`,
       ).toBe(true);
     }
-    expect(results.latency.map((r) => r.backend)).toEqual(expect.arrayContaining(["raw-fork", "raw-thread"]));
+    expect(results.latency.map((r) => r.backend)).toEqual(expect.arrayContaining(["raw-process", "raw-thread"]));
     // Samples are real measurements: positive and finite.
     const positive = (values: number[]) => values.length > 0 && values.every((v) => Number.isFinite(v) && v > 0);
     for (const row of results.throughput) expect(positive(row.perSecond)).toBe(true);
@@ -135,7 +138,8 @@ describe("tasklane bench --quick", () => {
     expect(processPool?.runs).toHaveLength(1);
     // Child RSS comes from /proc (Linux).
     expect(processPool?.childRssIdle.length).toBe(Math.max(...workers));
-    expect(results.targets).toHaveLength(10);
+    expect(results.database?.skipped).toBeNull();
+    expect(results.targets).toHaveLength(12);
     for (const target of results.targets) expect(target.met).not.toBeNull();
   });
 
@@ -143,6 +147,6 @@ describe("tasklane bench --quick", () => {
     const svg = readFileSync(svgFile, "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(() => checkWellFormed(svg)).not.toThrow();
-    for (const label of [...BACKENDS, "ideal"]) expect(svg).toContain(`>${label}</text>`);
+    for (const label of [...POOLS, "ideal"]) expect(svg).toContain(`>${label}</text>`);
   });
 });

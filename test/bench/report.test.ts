@@ -54,7 +54,7 @@ function partialResults(): BenchResults {
     cpuWorkers: [1, 2],
   };
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     tasklaneVersion: "0.0.0",
     node: process.version,
     v8: process.versions.v8,
@@ -84,8 +84,13 @@ function partialResults(): BenchResults {
       { backend: "piscina", workers: 2, tasks: 1000, perSecond: [20_000, 22_000] },
     ],
     latency: [
-      { backend: "raw-fork", workers: 1, runs: [[30, 31, 32]] },
-      { backend: "process-pool", workers: 2, runs: [[50, 52, 54]] },
+      { backend: "raw-process", workers: 1, runs: [[30, 31, 32]] },
+      {
+        backend: "process-pool",
+        workers: 2,
+        runs: [[50, 52, 54]],
+        floor: { backend: "raw-process", runs: [[30, 31, 32]] },
+      },
     ],
     cpu: {
       fibN: 27,
@@ -108,6 +113,7 @@ function partialResults(): BenchResults {
         childRssAfter: [52e6, 53e6],
       },
     ],
+    database: null,
     targets: [],
     timings: [],
     leftoverChildren: [],
@@ -129,12 +135,106 @@ describe("report", () => {
     expect(byName("process-pool: a million")?.met).toBe(true);
   });
 
+  it("says why the database section was skipped, and marks its goals n/a with that reason", () => {
+    const results = partialResults();
+    results.options = { ...results.options, backends: [...results.options.backends, "database"] };
+    results.database = {
+      skipped: "skipped: better-sqlite3 not installed",
+      workers: 2,
+      intervalMs: 0,
+      tasks: 0,
+      perSecond: [],
+      floorPerSecond: [],
+      latency: [],
+      enqueue: [],
+      cpu: null,
+    };
+    results.targets = evaluateTargets(results);
+    const text = renderReport(results);
+    expect(text).toContain("== database (SQLite)");
+    expect(text).toMatch(/all +skipped: better-sqlite3 not installed/);
+    const db = results.targets.filter((t) => t.name.startsWith("database"));
+    expect(db).toHaveLength(2);
+    for (const t of db) expect(t).toMatchObject({ met: null, detail: "skipped: better-sqlite3 not installed" });
+  });
+
+  it("computes the database goals from its samples", () => {
+    const results = partialResults();
+    results.database = {
+      skipped: null,
+      workers: 2,
+      intervalMs: 5,
+      tasks: 1000,
+      perSecond: [6000, 7000, 8000],
+      floorPerSecond: [12000],
+      latency: [[900, 1000, 1100]],
+      enqueue: [{ calls: 3, p50Us: 40, p90Us: 50, p99Us: 60, maxUs: 70 }],
+      cpu: {
+        tasks: 20,
+        fibN: 28,
+        rows: [
+          { workers: 1, wallMs: [140] },
+          { workers: 2, wallMs: [100] },
+        ],
+      },
+    };
+    results.targets = evaluateTargets(results);
+    const byName = (part: string) => results.targets.find((t) => t.name.includes(part));
+    expect(byName("no-op tasks end to end >= 5000/s")).toMatchObject({ met: true, measured: 7000 });
+    expect(byName("--concurrency 2 >= 1.8x")).toMatchObject({ met: false, measured: 1.4 });
+    const text = renderReport(results);
+    expect(text).toMatch(/^database \(worker ×2\) +7,000 +1000/m);
+    expect(text).toMatch(/met +database \(SQLite\): no-op tasks end to end/);
+  });
+
   it("renders every table without crashing on missing rows", () => {
     const text = renderReport(partialResults());
-    expect(text).toContain("== targets (pools issue) ==");
-    expect(text).toMatch(/MET +process-pool no-op throughput >= piscina/);
+    expect(text).toContain("== goals, checked in this run ==");
+    expect(text).toMatch(/met +process-pool no-op throughput >= piscina/);
     expect(text).toMatch(/n\/a +process-pool no-op throughput >= 5x/);
     expect(text).toContain("2.62x");
+    expect(text).not.toContain("pools issue");
+  });
+
+  it("leads with the summary table and a plain verdict", () => {
+    const text = renderReport(partialResults());
+    const lines = text.split("\n");
+    expect(lines.findIndex((l) => l.startsWith("== summary: 2 workers"))).toBeLessThan(
+      lines.findIndex((l) => l.startsWith("== throughput")),
+    );
+    expect(text).toMatch(/^process-pool +55,000 +52\.0 +1\.83x/m);
+    expect(text).toContain(
+      "For CPU-heavy work use process-pool, because it ran CPU-bound tasks 1.83x faster than inline with 2 workers, and a crash, leak or process.exit() in a task costs only its worker.",
+    );
+    expect(text).toContain(
+      "For floods of small tasks process-pool was fastest: 55,000 tasks/s with 2 workers (piscina 21,000).",
+    );
+    // One duration, the measured one.
+    expect(text.match(/\d+ s\b/g)).toEqual(["1 s"]);
+  });
+
+  it("says so when a pool beats its floor, and does not count the goal", () => {
+    const results = partialResults();
+    results.latency = [
+      { backend: "raw-process", workers: 1, runs: [[30, 31, 32]] },
+      {
+        backend: "process-pool",
+        workers: 2,
+        runs: [[19, 20, 21]],
+        floor: { backend: "raw-process", runs: [[80, 81, 82]] },
+      },
+    ];
+    results.targets = evaluateTargets(results);
+    const trip = results.targets.find((t) => t.name.includes("round trip"));
+    expect(trip?.met).toBeNull();
+    expect(trip?.detail).toContain("not a floor");
+    expect(renderReport(results)).toContain("81.0 raw-process: 0.25x (not a floor!)");
+  });
+
+  it("does not recommend a pool when none beat inline (a busy machine)", () => {
+    const results = partialResults();
+    results.cpu!.rows = [{ backend: "process-pool", workers: 2, wallMs: [40], inlineMs: [42] }];
+    expect(renderReport(results)).toContain("No pool ran CPU-bound tasks clearly faster than inline here");
   });
 
   it("renders a well-formed SVG that escapes text", () => {

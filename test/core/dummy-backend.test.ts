@@ -146,7 +146,7 @@ describe("dummy backend (Django test_dummy_backend.py)", () => {
     configure({ default: { backend: "dummy", queues: ["queue-1"] } });
 
     await expect(taskWithCustomQueueName.enqueue()).rejects.toThrow(
-      new InvalidTask("Queue 'unknown_queue' is not valid for backend."),
+      /^Queue 'unknown_queue' is not valid for backend\./,
     );
     expect(dummy().results).toEqual([]);
   });

@@ -32,16 +32,27 @@ function record(): { event: TaskEventName; id: string; status: string; attempts:
 }
 
 /** Resolves with the next process warning carrying `code`; rejects after a deadline. */
+/**
+ * The next process warning with this code. Node's own printer is taken off while waiting, so the
+ * expected warning is asserted here instead of printed among the test results.
+ */
 function nextWarning(code: string): Promise<Error> {
+  const printers = process.listeners("warning");
+  for (const printer of printers) process.off("warning", printer);
+  const restore = () => {
+    for (const printer of printers) process.on("warning", printer);
+  };
   return new Promise((resolve, reject) => {
     const deadline = setTimeout(() => {
       process.off("warning", onWarning);
+      restore();
       reject(new Error(`no ${code} warning within 10 s`));
     }, 10_000);
     const onWarning = (warning: Error & { code?: string }) => {
       if (warning.code !== code) return;
       clearTimeout(deadline);
       process.off("warning", onWarning);
+      restore();
       resolve(warning);
     };
     process.on("warning", onWarning);

@@ -17,6 +17,8 @@ describe("npm start (examples/demo/main.mjs)", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/reports +100% +8\/8 done\n/);
+    // 100% means every report finished, not that the last one reported its last pass.
+    expect(run.stdout).not.toMatch(/reports +100% +[0-7]\/8 done/);
     expect(run.stdout).toContain('default 100%  8/8 done · last said "hello, Frances"');
     expect(run.stdout).not.toContain("█");
     expectSummary(run.stdout);
@@ -28,6 +30,7 @@ describe("npm start (examples/demo/main.mjs)", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/reports \|█+\| 100% \| 8\/8 done/);
+    expect(run.stdout).not.toMatch(/reports \|█+\| 100% \| [0-7]\/8 done/);
     expect(run.stdout).toMatch(/default \|█+\| 100% \| 8\/8 done · last said "hello, Frances"/);
     expectSummary(run.stdout);
     await expectNoLeftovers(run.pid);

@@ -162,6 +162,20 @@ describe("examples/progress-page", () => {
     await leave(page, [/status of 429 \(Too Many Requests\)/]);
   }, 45_000);
 
+  it("takes the refusal message down once the visitor's jobs finish", async () => {
+    await startServer();
+    const page = await visit();
+    for (let i = 0; i < 11; i++) await page.click("#start-short");
+    await page.waitForSelector("#message:not([hidden])");
+    expect(await page.textContent("#message")).toContain("You already have 10 jobs waiting or running");
+    await page.waitForFunction(() => document.querySelectorAll('li.job[data-status="done"]').length === 10, null, {
+      timeout: 50_000,
+    });
+    await page.waitForSelector("#message", { state: "hidden" });
+    expect(await page.textContent("#counts")).toBe("0 running · 0 waiting · 10 done");
+    await leave(page, [/status of 429 \(Too Many Requests\)/]);
+  }, 60_000);
+
   it("answers bad requests with a message", async () => {
     await startServer();
     const noCookie = await fetch(`${url}/jobs`, { method: "POST", body: '{"kind":"short"}' });

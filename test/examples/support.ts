@@ -38,12 +38,24 @@ export interface Example {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
 }
 
+/** Where an example runs: the repository root and this process's environment unless given. */
+export interface StartOptions {
+  cwd?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
+
 /**
- * Starts `node <args>` in the repository root. At `deadlineMs` the whole group is killed, so a hung
- * example fails its test instead of hanging the suite.
+ * Starts `node <args>` (in the repository root unless `options.cwd` says otherwise). At `deadlineMs`
+ * the whole group is killed, so a hung example fails its test instead of hanging the suite.
  */
-export function startExample(args: string[], deadlineMs = 60_000): Example {
-  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+export function startExample(args: string[], deadlineMs = 60_000, options: StartOptions = {}): Example {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (child.pid === undefined) throw new Error(`could not start node ${args.join(" ")}`);
   const pid = child.pid;
   let stdout = "";

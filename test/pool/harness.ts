@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, vi } from "vitest";
 import { TaskCancelled } from "../../src/errors.ts";
+import type { Outcome } from "../../src/outcome.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import type { PoolJob, PoolOptions } from "../../src/pool/types.ts";
 import type { TaskProgress } from "../../src/progress.ts";
-import type { Outcome, WorkerResultMeta } from "../../src/run-task.ts";
 import { type TaskError, toTaskError } from "../../src/task-error.ts";
+import type { WorkerResultMeta } from "../../src/wire/protocol.ts";
 
 export type RuntimeKind = "process" | "thread";
 
@@ -70,7 +71,7 @@ export class Harness {
   constructor(
     runtime: RuntimeKind,
     lanes: PoolOptions["lanes"] = { default: { maxWorkers: 1 } },
-    extra: Pick<PoolOptions, "execArgv" | "recycle"> = {},
+    extra: Partial<Pick<PoolOptions, "execArgv" | "recycle" | "importTimeoutMs">> = {},
   ) {
     const options: PoolOptions = {
       runtime,
@@ -93,6 +94,7 @@ export class Harness {
     };
     if (extra.execArgv !== undefined) options.execArgv = extra.execArgv;
     if (extra.recycle !== undefined) options.recycle = extra.recycle;
+    if (extra.importTimeoutMs !== undefined) options.importTimeoutMs = extra.importTimeoutMs;
     this.pool = new WorkerPool(options);
   }
 
@@ -108,7 +110,12 @@ export class Harness {
       runAfter: options.runAfter ?? null,
       resultId: `result-${key}`,
       attempt: 1,
-      contextMeta: options.contextMeta ?? null,
+      // Every job carries context metadata, as a backend sends it for a context task (the engine
+      // fails a context task sent without): a job of a plain task just ignores it.
+      contextMeta:
+        options.contextMeta === undefined
+          ? { id: `result-${key}`, backend: "test", enqueuedAt: 0, startedAt: null, workerIds: [], errors: [] }
+          : options.contextMeta,
       timeoutMs: options.timeoutMs ?? null,
     };
     const started = deferred<Started>();

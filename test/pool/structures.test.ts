@@ -3,12 +3,13 @@ import { BucketQueue } from "../../src/pool/bucket-queue.ts";
 import { DelayHeap } from "../../src/pool/delay-heap.ts";
 import { DelayedJobs } from "../../src/pool/delayed.ts";
 import { Deque } from "../../src/pool/deque.ts";
-import { encodeBatch, LineReader } from "../../src/pool/framing.ts";
+import { handAheadRoom } from "../../src/pool/dispatcher.ts";
 import { Lane, MAX_HELD_PER_WORKER } from "../../src/pool/lane.ts";
 import { inheritedExecArgv } from "../../src/pool/runtime/entry.ts";
 import type { PoolJob } from "../../src/pool/types.ts";
 import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
+import { encodeBatch, LineReader, MalformedFrame } from "../../src/wire/framing.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
 
 describe("Deque", () => {
@@ -81,6 +82,7 @@ describe("JobBuffer (the worker's prefetch buffer)", () => {
       resultId: "",
       attempt: 1,
       meta: null,
+      seq: key,
     });
     for (const [key, priority] of [
       [1, 0],
@@ -97,20 +99,6 @@ describe("JobBuffer (the worker's prefetch buffer)", () => {
     const order: number[] = [];
     for (let j = buffer.shift(); j !== undefined; j = buffer.shift()) order.push(j.key);
     expect(order).toEqual([7, 5, 1, 2, 6, 3]);
-  });
-
-  it("removes a job by key, and only a job it holds", () => {
-    const buffer = new JobBuffer();
-    for (const key of [1, 2, 3])
-      buffer.insert({ key, priority: 0, ref: 0, args: [], resultId: "", attempt: 1, meta: null });
-    expect(buffer.shift()?.key).toBe(1);
-    expect(buffer.remove(1)).toBe(false);
-    expect(buffer.remove(3)).toBe(true);
-    expect(buffer.remove(3)).toBe(false);
-    expect(buffer.size).toBe(1);
-    expect(buffer.remove(2)).toBe(true);
-    expect(buffer.size).toBe(0);
-    expect(buffer.shift()).toBeUndefined();
   });
 });
 
@@ -190,44 +178,81 @@ describe("LineReader", () => {
     const cut = text.indexOf("\n") + 3;
     expect(reader.push(text.slice(5, cut))).toEqual([[[1, "a\nb"], [2]]]);
     expect(reader.push(text.slice(cut))).toEqual([[[3, { x: 1 }]]]);
+    expect(reader.pending).toBe(false);
+    expect(reader.push("[[4,")).toBeNull();
+    expect(reader.pending).toBe(true);
+  });
+
+  it("refuses a line that is not a batch of frames, saying which, with the intact batches before it", () => {
+    const bad = (text: string) => {
+      try {
+        new LineReader().push(text);
+      } catch (error) {
+        expect(error).toBeInstanceOf(MalformedFrame);
+        return { message: (error as MalformedFrame).message, before: (error as MalformedFrame).before };
+      }
+      throw new Error("no error");
+    };
+    expect(bad(`${encodeBatch([[13, 1, 5, null]])}not json\n[[12,2,6]]\n`)).toEqual({
+      message: 'not JSON: "not json"',
+      before: [[[13, 1, 5, null]]],
+    });
+    expect(bad('{"a":1}\n').message).toBe('not a batch of frames: "{\\"a\\":1}"');
+    expect(bad("42\n").message).toBe('not a batch of frames: "42"');
+    expect(bad('[["x"]]\n').message).toMatch(/not a batch of frames/);
+    // Two halves that would make valid JSON together are still caught line by line.
+    expect(bad("[1\n2]\n").message).toBe('not JSON: "[1"');
   });
 });
 
-describe("Lane.holdLimit (time-bounded prefetch)", () => {
-  /** A lane whose one worker is up, so that only run times decide. */
-  const upLane = (name: string) => {
-    const lane = new Lane(name, 1);
-    lane.workers.push({} as WorkerSlot);
-    return lane;
-  };
+describe("handAheadRoom (time-bounded look-ahead)", () => {
+  const now = 10_000;
 
-  it("prefetches nothing until run times are known, then bounds the buffer by time and a cap", () => {
-    const lane = upLane("default");
-    expect(lane.holdLimit()).toBe(1);
-    lane.recordRunTime(300);
-    expect(lane.holdLimit()).toBe(1);
-    const fast = upLane("fast");
-    fast.recordRunTime(0);
-    expect(fast.holdLimit()).toBe(MAX_HELD_PER_WORKER);
-    const medium = upLane("medium");
-    medium.recordRunTime(0.5);
-    expect(medium.holdLimit()).toBe(4); // the running job + 3 buffered × 0.5 ms
+  it("hands ahead what a worker is expected to start within the budget, and at most the cap", () => {
+    // Idle so far (the first job handed now starts about now), at 0.5 ms a job: 3 within 1.5 ms, +1.
+    expect(handAheadRoom(0, null, 0.5, now)).toBe(4);
+    expect(handAheadRoom(3, null, 0.5, now)).toBe(1);
+    expect(handAheadRoom(4, null, 0.5, now)).toBe(0);
+    expect(handAheadRoom(1, null, 0, now)).toBe(MAX_HELD_PER_WORKER - 1);
+    expect(handAheadRoom(MAX_HELD_PER_WORKER, null, 0, now)).toBe(0);
+    // Long jobs: nothing ahead.
+    expect(handAheadRoom(1, null, 300, now)).toBe(0);
   });
 
-  it("prefetches nothing while the lane may still fork a worker, unless it is in start-up backoff", () => {
+  it("counts what is left of the running job by how long it has run, not only by the average", () => {
+    // 0.5 ms a job; the running one started just now: the next three start within the budget.
+    expect(handAheadRoom(1, now, 0.5, now)).toBe(3);
+    // It has run for 1 ms, past its average but within the budget: the next would start about now.
+    expect(handAheadRoom(1, now - 1, 0.5, now)).toBe(4);
+    // Past the average by more than the budget: its end is unknown, nothing more is handed to it.
+    expect(handAheadRoom(1, now - 3, 0.5, now)).toBe(0);
+    expect(handAheadRoom(1, now - 3, 0, now)).toBe(0);
+  });
+});
+
+describe("Lane.mayHandAhead", () => {
+  it("hands nothing ahead until run times are known", () => {
+    const lane = new Lane("default", 1);
+    lane.workers.push({} as WorkerSlot);
+    expect(lane.mayHandAhead()).toBe(false);
+    lane.recordRunTime(300);
+    expect(lane.mayHandAhead()).toBe(true);
+  });
+
+  it("hands nothing ahead while the lane may still fork a worker, unless it is in start-up backoff", () => {
     const lane = new Lane("default", 2);
     lane.recordRunTime(0);
     lane.workers.push({} as WorkerSlot);
-    expect(lane.holdLimit()).toBe(1); // one worker of two
+    expect(lane.mayHandAhead()).toBe(false); // one worker of two
     lane.workers.push({} as WorkerSlot);
     lane.starting = 1;
-    expect(lane.holdLimit()).toBe(1); // the second is not up yet
+    expect(lane.mayHandAhead()).toBe(false); // the second is not up yet
     lane.starting = 0;
-    expect(lane.holdLimit()).toBe(MAX_HELD_PER_WORKER);
+    expect(lane.mayHandAhead()).toBe(true);
     lane.leaving = 1;
-    expect(lane.holdLimit()).toBe(1); // one is on its way out
+    expect(lane.mayHandAhead()).toBe(false); // one is on its way out
     lane.recordFailure(Date.now());
-    expect(lane.holdLimit()).toBe(MAX_HELD_PER_WORKER);
+    expect(lane.mayHandAhead()).toBe(true);
   });
 });
 

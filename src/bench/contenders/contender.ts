@@ -1,4 +1,4 @@
-import type { BackendName } from "../types.ts";
+import type { PoolBackendName } from "../types.ts";
 
 /** The three kinds of work: a no-op, `fib(n)` for CPU, and a JSON argument carried to the worker. */
 export type TaskKind = "noop" | "cpu" | "payload";
@@ -9,7 +9,7 @@ export type TaskKind = "noop" | "cpu" | "payload";
  * the difference between two rows is what tasklane's API and guarantees cost.
  */
 export interface Contender {
-  readonly backend: BackendName;
+  readonly backend: PoolBackendName;
   /** Worker count, or null when the work runs inline. */
   readonly workers: number | null;
   /** Creates the pool and warms every worker (started, task module imported, JIT warm). */

@@ -1,37 +1,50 @@
 import type { BenchResults } from "../types.ts";
+import { databaseTable } from "./database.ts";
 import { fmtMb } from "./format.ts";
 import { cpuTable, enqueueTable, latencyTable, memoryTable, payloadTable, throughputTable } from "./sections.ts";
-import { ratiosTable, targetsTable } from "./summary.ts";
+import { goalsTable, summaryTable, verdict } from "./summary.ts";
 import { renderTable, type Table } from "./table.ts";
 
-/** Everything printed on stdout at the end of a run: a header, one table per section, ratios, targets. */
+/**
+ * Everything printed on stdout at the end of a run: who and where, the summary table and the
+ * verdict first, then one table per section, then the goals. A new section is one more entry in
+ * `sections`.
+ */
 export function renderReport(results: BenchResults): string {
   const m = results.machine;
   const header = [
-    `tasklane ${results.tasklaneVersion} benchmark, ${results.date}`,
-    `${m.cpuModel}, ${m.cores} cores (${m.availableParallelism} available), ${fmtMb(m.memoryBytes)} RAM, ` +
-      `${m.os.type} ${m.os.release} ${m.os.arch}, Node ${results.node}; load average ${m.loadavg.join(" ")}`,
-    `backends: ${results.options.backends.join(", ")}; workers ${results.options.workers.join(",")} ` +
-      `(CPU: ${results.options.cpuWorkers.join(",")}); ${results.durationSeconds} s` +
-      (results.options.quick ? "; --quick: fewer tasks and repeats, numbers are rough" : ""),
-    "Absolute numbers depend on the machine and its load; compare the ratios, measured within this run.",
+    `tasklane ${results.tasklaneVersion} benchmark, ${results.date.slice(0, 16).replace("T", " ")} UTC: ` +
+      `${m.cpuModel}, ${m.cores} cores, ${fmtMb(m.memoryBytes)}, ${m.os.type} ${m.os.arch}, Node ${results.node}; ` +
+      `took ${Math.round(results.durationSeconds)} s`,
+    results.options.quick
+      ? "--quick: small samples, so the numbers are rough; compare ratios within this run."
+      : "Absolute numbers depend on the machine and its load; compare ratios within this run.",
     ...busyWarning(results),
   ].join("\n");
-  const tables: (Table | null)[] = [
-    enqueueTable(results),
+  const sections: (Table | null)[] = [
     throughputTable(results),
     latencyTable(results),
     cpuTable(results),
+    enqueueTable(results),
     payloadTable(results),
     memoryTable(results),
-    ratiosTable(results),
-    targetsTable(results),
+    databaseTable(results),
+    goalsTable(results),
   ];
+  const said = verdict(results);
   const leftovers =
     results.leftoverChildren.length === 0
       ? "no child process left behind"
       : `WARNING: child processes still alive: ${results.leftoverChildren.join(", ")}`;
-  return [header, ...tables.filter((t): t is Table => t !== null).map(renderTable), leftovers].join("\n") + "\n";
+  return (
+    [
+      header,
+      renderTable(summaryTable(results)),
+      ...(said.length > 0 ? [`${said.join("\n")}\n`] : []),
+      ...sections.filter((t): t is Table => t !== null).map(renderTable),
+      leftovers,
+    ].join("\n") + "\n"
+  );
 }
 
 /**

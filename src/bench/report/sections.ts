@@ -1,6 +1,6 @@
-import { cpuSpeedups, heapDelta, latencyP50Of, latencySummary, rssDelta } from "../derive.ts";
+import { cpuSpeedups, floorP50Of, heapDelta, latencySummary, rssDelta } from "../derive.ts";
 import { median, summarize } from "../stats.ts";
-import type { BenchResults, LatencyRow } from "../types.ts";
+import type { BenchResults } from "../types.ts";
 import { fmtInt, fmtMb, fmtMbDelta, fmtNum, fmtRatio, fmtSpread, fmtWorkers } from "./format.ts";
 import type { Table } from "./table.ts";
 
@@ -16,19 +16,14 @@ const runsNote = (results: BenchResults) =>
 export function enqueueTable(results: BenchResults): Table {
   return {
     title: "== enqueue cost: time for enqueue() / pool.run() to return (us) ==",
-    headers: ["backend", "workers", "median (Benchmark.js)", "+/-", "p50 per call", "p99 per call"],
+    headers: ["backend", "workers", "median (Benchmark.js)", "p99 per call"],
     rows: results.enqueue.map((row) => [
       row.backend,
       fmtWorkers(row.workers),
       fmtSpread(summarize(row.benchmarkUs), fmtNum),
-      `${fmtNum(row.benchmarkRme)}%`,
-      fmtSpread(summarize(row.perCall.map((q) => q.p50Us)), fmtNum),
       fmtSpread(summarize(row.perCall.map((q) => q.p99Us)), fmtNum),
     ]),
-    notes: [
-      "Benchmark.js: median [min-max] of its cycle means; per call: each run times calls one by one, in batches of 100 on a drained pool",
-      "immediate runs the task inside enqueue(), so its cost includes the task",
-    ],
+    notes: ["median [min-max] of Benchmark.js cycle means; p99 of calls timed one by one; immediate includes the task"],
   };
 }
 
@@ -44,34 +39,31 @@ export function throughputTable(results: BenchResults): Table {
     ]),
     notes: [
       runsNote(results),
-      "raw-fork / raw-thread: small messages echoed by a bare child process / worker thread, all sent at once (the channel's ceiling)",
+      "raw-process / raw-thread: as many frames echoed by a bare child / thread, sent in the pools' largest batches (the channel's ceiling)",
     ],
   };
-}
-
-/** Which raw floor a contender compares with. */
-function floorOf(row: LatencyRow): "raw-fork" | "raw-thread" | null {
-  if (row.backend === "process-pool" || row.backend === "tinypool-process") return "raw-fork";
-  if (row.backend === "thread-pool" || row.backend === "tinypool-threads" || row.backend === "piscina") {
-    return "raw-thread";
-  }
-  return null;
 }
 
 /** Enqueue → finished, one task at a time on an idle warm pool. */
 export function latencyTable(results: BenchResults): Table {
   return {
     title: `== latency: enqueue -> finished, one task at a time on an idle warm pool (us, ${results.options.roundTrips} round trips per run) ==`,
-    headers: ["backend", "workers", "p50", "p99", "p50 vs raw floor"],
+    headers: ["backend", "workers", "p50", "p99", "floor p50, measured alongside: ratio"],
     rows: results.latency.map((row) => {
       const s = latencySummary(row);
-      const floor = floorOf(row);
-      const vsRaw = floor === null ? "-" : `${fmtRatio(s.p50.median / latencyP50Of(results, floor, 1))} ${floor}`;
+      const floor = row.floor;
+      const floorP50 = floorP50Of(results, row.backend, row.workers);
+      // Below 1x the "floor" was slower than what it bounds: it was measured wrong, say so.
+      const vs = s.p50.median / floorP50;
+      const vsRaw =
+        floor === undefined
+          ? "-"
+          : `${fmtNum(floorP50)} ${floor.backend}: ${fmtRatio(vs)}${vs < 1 ? " (not a floor!)" : ""}`;
       return [row.backend, fmtWorkers(row.workers), fmtSpread(s.p50, fmtNum), fmtSpread(s.p99, fmtNum), vsRaw];
     }),
     notes: [
       runsNote(results),
-      "raw-fork: child_process.fork() IPC echo; raw-thread: worker_threads postMessage echo (no pool at all)",
+      "floor: after each round trip, one of a bare echo over the same channel (raw-process: JSON lines on the process pool's pipe; raw-thread: postMessage); tinypool-process uses Node's IPC channel, which has none here",
     ],
   };
 }

@@ -13,7 +13,8 @@ const FONT = 'font-family="Helvetica, Arial, sans-serif"';
  * Plain SVG 1.1 with inline styles, so it renders in a README, a browser or an image viewer.
  */
 export function renderSvg(results: BenchResults): string {
-  const backends = BACKENDS.filter((b) => results.options.backends.includes(b));
+  // The database backend has its own table: its worker runs in another process, on other terms.
+  const backends = BACKENDS.filter((b) => b !== "database" && results.options.backends.includes(b));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" ${FONT} font-size="12">`,
     `<title>tasklane benchmark: throughput and CPU scaling</title>`,

@@ -10,9 +10,14 @@ import { flagsLoadTsx } from "../../typescript.ts";
 
 const fromSource = /\.[cm]?ts$/.test(new URL(import.meta.url).pathname);
 
-/** The entry module of a worker of `kind`, next to this file's own build. */
+/**
+ * The entry module of a worker of `kind`, next to this file's own build. Named, not imported: the
+ * parent must never load the child's code, so the only arrow from `pool/` to `worker/` is this URL.
+ */
 export function workerEntryUrl(kind: "process" | "thread"): URL {
-  return new URL(`../../worker/${kind}-entry.${fromSource ? "ts" : "js"}`, import.meta.url);
+  const ext = fromSource ? "ts" : "js";
+  const file = kind === "process" ? `process-entry.${ext}` : `thread-entry.${ext}`;
+  return new URL(`../../worker/${file}`, import.meta.url);
 }
 
 /** Whether the worker entry is TypeScript (this engine runs from `src/`). */

@@ -9,18 +9,49 @@
 
 import type { JsonValue } from "../json.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { WorkerResultMeta } from "../run-task.ts";
 import type { TaskError } from "../task-error.ts";
+
+/**
+ * A child process's channel fds: data (these frames) and control (see src/worker/control-thread.ts).
+ * Well away from 3, which libraries and test runners take for their own, so that a task writing
+ * to "fd 3" does not reach the protocol; and never reassigned while open, whatever a task opens.
+ */
+export const DATA_FD = 37;
+export const CONTROL_FD = 38;
+
+/**
+ * What the parent tells a worker about the result a context-taking job belongs to, once per attempt,
+ * so the task's `context.taskResult` can show it. The worker adds its own id to `workerIds`.
+ */
+export interface WorkerResultMeta {
+  id: string;
+  backend: string;
+  enqueuedAt: number;
+  /** When the first attempt started; null for the first attempt (it starts in the worker). */
+  startedAt: number | null;
+  /** One id per earlier attempt. */
+  workerIds: string[];
+  /** One record per earlier failed attempt, oldest first. */
+  errors: TaskError[];
+  /**
+   * The id this attempt is recorded under, when whoever feeds the pool records its own (a database
+   * worker records itself, not its child); left out, the child's own id is the attempt's.
+   */
+  attemptWorkerId?: string;
+}
 
 // Parent → worker.
 
 /** `[DEFINE, ref, moduleUrl, exportName]`: `ref` names that task export from now on. */
 export const DEFINE = 1;
-/** `[RUN, key, ref, priority, args, resultId, attempt, contextMeta | 0]`: buffer this job. */
+/**
+ * `[RUN, key, ref, priority, args, resultId, attempt, contextMeta | 0, seq]`: buffer this job. `seq`
+ * names its claim word (see claims.ts): the worker may start it only after claiming it.
+ */
 export const RUN = 2;
 /**
- * `[CANCEL, key, reason]`: drop this job if it is only buffered (answered by DROPPED); abort its
- * signal with `reason` if it is running; ignore it if the worker no longer holds it.
+ * `[CANCEL, key, reason]`: abort the signal of this running job with `reason`; ignored when it
+ * does not run (a buffered job is taken back through its claim word instead).
  */
 export const CANCEL = 3;
 /** `[EXIT]`: finish the current job (if any), report it, then exit without starting another. */
@@ -44,13 +75,18 @@ export const FAILED = 14;
 export const PROGRESS = 15;
 /** `[FATAL, description]`: sent on an uncaught exception, just before the worker dies. */
 export const FATAL = 16;
-/** `[DROPPED, key]`: a cancelled job was removed from the buffer without running. */
+/** `[DROPPED, key]`: the pool took this job back while its module was imported; it did not run. */
 export const DROPPED = 17;
 /** `[MEMORY, mb]`: the worker's memory after a job (only when CONFIGURE asked for it). */
 export const MEMORY = 18;
+/**
+ * `[WARNING, code, message]`: something the worker survived but the application should hear of (an
+ * unhandled rejection, a dead stdout), logged by the parent as it is.
+ */
+export const WARNING = 19;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
-export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0];
+export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0, number];
 export type CancelFrame = [typeof CANCEL, number, string];
 export type ExitFrame = [typeof EXIT];
 export type ConfigureFrame = [typeof CONFIGURE, boolean];
@@ -65,6 +101,7 @@ export type ProgressFrame = [typeof PROGRESS, number, TaskProgress];
 export type FatalFrame = [typeof FATAL, string];
 export type DroppedFrame = [typeof DROPPED, number];
 export type MemoryFrame = [typeof MEMORY, number];
+export type WarningFrame = [typeof WARNING, string, string];
 export type WorkerFrame =
   | ReadyFrame
   | LoadingFrame
@@ -74,4 +111,5 @@ export type WorkerFrame =
   | ProgressFrame
   | FatalFrame
   | DroppedFrame
-  | MemoryFrame;
+  | MemoryFrame
+  | WarningFrame;

@@ -1,0 +1,99 @@
+/**
+ * Line framing for byte streams (the child process pipe). Each write is one JSON array of frames
+ * followed by `\n`; JSON never contains a raw newline, so `\n` is an unambiguous separator.
+ *
+ * The reader turns everything complete in a chunk into frames with a single `JSON.parse`: the
+ * lines `[a,b]\n[c]\n` become the text `[[a,b],[c]]`. A busy reader therefore pays one parse per
+ * chunk, however many batches the chunk holds.
+ */
+
+/** Encodes one batch (of frames, or of a control thread's asks) as a line: the one encoder of both sides. */
+export function encodeBatch(frames: readonly unknown[]): string {
+  return JSON.stringify(frames) + "\n";
+}
+
+/**
+ * A line that is not a batch of frames: someone else wrote to the channel (a task, or a library that
+ * took the fd for its own). `before` holds the batches of the chunk that came before it, intact.
+ */
+export class MalformedFrame extends Error {
+  readonly before: unknown[][];
+
+  constructor(message: string, before: unknown[][]) {
+    super(message);
+    this.name = "MalformedFrame";
+    this.before = before;
+  }
+}
+
+/** Whether `value` is a batch: an array of frames, each an array whose first element is a code. */
+export function isBatch(value: unknown): value is unknown[][] {
+  if (!Array.isArray(value)) return false;
+  for (const frame of value) if (!Array.isArray(frame) || typeof frame[0] !== "number") return false;
+  return true;
+}
+
+/** Accumulates chunks and yields the frames of every complete line. */
+export class LineReader {
+  #rest = "";
+  readonly #check: (line: unknown) => boolean;
+
+  /** `check` says whether a parsed line is what this channel carries (by default a batch of frames). */
+  constructor(check: (line: unknown) => boolean = isBatch) {
+    this.#check = check;
+  }
+
+  /** Whether part of a line has arrived and waits for the rest. */
+  get pending(): boolean {
+    return this.#rest !== "";
+  }
+
+  /**
+   * Feeds a chunk and returns the batches completed by it (each an array of frames), or null when
+   * the chunk did not complete a line.
+   * @throws MalformedFrame when a completed line is not a batch; the reader is useless after it.
+   */
+  push(chunk: string): unknown[][] | null {
+    const end = chunk.lastIndexOf("\n");
+    if (end < 0) {
+      this.#rest += chunk;
+      return null;
+    }
+    let text = chunk.slice(0, end);
+    if (this.#rest !== "") {
+      text = this.#rest + text;
+      this.#rest = "";
+    }
+    if (end < chunk.length - 1) this.#rest = chunk.slice(end + 1);
+    // Only separators are replaced: a string value holding a newline is written as `\n` (escaped).
+    let batches: unknown;
+    try {
+      batches = JSON.parse("[" + text.replaceAll("\n", ",") + "]");
+    } catch {
+      return lineByLine(text, this.#check);
+    }
+    if (!(batches as unknown[]).every(this.#check)) return lineByLine(text, this.#check);
+    return batches as unknown[][];
+  }
+}
+
+/** The slow path, once the chunk is known to be bad: which line, and what came intact before it. */
+function lineByLine(text: string, check: (line: unknown) => boolean): never {
+  const before: unknown[][] = [];
+  for (const line of text.split("\n")) {
+    let batch: unknown;
+    try {
+      batch = JSON.parse(line);
+    } catch {
+      throw new MalformedFrame(`not JSON: ${quote(line)}`, before);
+    }
+    if (!check(batch)) throw new MalformedFrame(`not a batch of frames: ${quote(line)}`, before);
+    before.push(batch as unknown[]);
+  }
+  // Each line was fine alone; together they were not (cannot happen with real lines).
+  throw new MalformedFrame(`unparsable chunk: ${quote(text)}`, before);
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
