@@ -48,6 +48,9 @@ describe.each(stores)("$dialect store: reading", (dialect) => {
       lockedBy: null,
       leaseExpiresAt: null,
       cancelRequested: null,
+      changedAt: row.enqueuedAt,
+      reenqueuedFrom: null,
+      reenqueuedAs: null,
     });
     expect(Math.abs(row.enqueuedAt - before)).toBeLessThan(60_000);
     expect(await store.get(fields.id)).toEqual(row);
