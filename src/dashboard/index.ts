@@ -21,4 +21,4 @@ export {
   type ReenqueueOutcome,
   type ResultPage,
 } from "./source.ts";
-export { type DashboardStore, type StoreRow, StoreSource, type StoreSourceOptions } from "./store-source.ts";
+export { StoreSource, type StoreSourceOptions } from "./store-source.ts";

@@ -120,6 +120,9 @@ export class MemorySource implements DashboardSource {
     const old = await this.#find(id);
     if (old === null) return "missing";
     if (old.status !== TaskResultStatus.FAILED) return "not-failed";
+    // One re-enqueue per FAILED result, as over the database: a second click makes nothing new.
+    const made = this.#as.get(id);
+    if (made !== undefined) return { id: made };
     // Run it again now: a past runAfter or an aborted signal of the first copy must not carry over.
     const task = old.task.using({ runAfter: null, signal: null });
     this.#owner.validateTask(task);

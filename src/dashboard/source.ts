@@ -116,7 +116,10 @@ export interface DashboardChange {
  */
 export type CancelOutcome = "cancelled" | "requested" | "finished" | "missing";
 
-/** What the re-enqueue action did: the new result's id, or why there is none. */
+/**
+ * What the re-enqueue action did: the new result's id (or, when it was re-enqueued before, the id of
+ * the result made then: one FAILED result is re-enqueued at most once), or why there is none.
+ */
 export type ReenqueueOutcome = { readonly id: string } | "missing" | "not-failed";
 
 /** What the dashboard needs from whatever holds the results. */

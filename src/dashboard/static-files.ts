@@ -30,6 +30,8 @@ function load(): ReadonlyMap<string, StaticFile> {
   files = new Map([
     read("index.html", "text/html; charset=utf-8"),
     read("app.css", "text/css; charset=utf-8"),
+    // Without an icon of its own, the browser asks for /favicon.ico, a 404 at the server's root.
+    read("icon.svg", "image/svg+xml"),
     ...["app.js", "dom.js", "chart.js", "detail.js"].map((name) => read(name, script)),
   ]);
   return files;

@@ -1,15 +1,6 @@
-/**
- * The dashboard over the database backend's storage seam. NOT TESTED YET: it is written against
- * `TaskStore` (src/db/store.ts on the database branch), which this branch does not have; its tests
- * come with the database backend. `DashboardStore` below is the subset of `TaskStore` it calls,
- * spelled out so this file compiles here; a `TaskStore` satisfies it as it is.
- */
 import { randomUUID } from "node:crypto";
-import type { JsonValue } from "../json.ts";
+import type { TaskRow, TaskStore } from "../db/store.ts";
 import { cancellationError } from "../lifecycle.ts";
-import type { TaskProgress } from "../progress.ts";
-import type { TaskResultStatus } from "../result.ts";
-import type { TaskError } from "../task-error.ts";
 import { tallyCounts } from "./counts.ts";
 import type {
   CancelOutcome,
@@ -25,107 +16,62 @@ import type {
 } from "./source.ts";
 import { computeStats } from "./stats.ts";
 
-/** The fields of a `TaskRow` the dashboard reads. */
-export interface StoreRow {
-  readonly id: string;
-  readonly status: TaskResultStatus;
-  readonly taskPath: string;
-  readonly queueName: string;
-  readonly backendName: string;
-  readonly priority: number;
-  readonly args: JsonValue[];
-  readonly enqueuedAt: number;
-  readonly startedAt: number | null;
-  readonly lastAttemptedAt: number | null;
-  readonly finishedAt: number | null;
-  readonly returnValue: JsonValue | null;
-  readonly errors: readonly TaskError[];
-  readonly workerIds: readonly string[];
-  readonly maxAttempts: number;
-  readonly backoffMs: number | null;
-  readonly timeoutMs: number | null;
-  readonly progress: TaskProgress | null;
-}
-
-/** The part of `TaskStore` the dashboard uses. */
-export interface DashboardStore {
-  list(request: {
-    readonly statuses?: readonly TaskResultStatus[];
-    readonly queues?: readonly string[];
-    readonly taskPath?: string;
-    readonly idContains?: string;
-    readonly limit: number;
-    readonly after?: string;
-  }): Promise<{ readonly rows: readonly StoreRow[]; readonly next: string | null }>;
-  counts(): Promise<ReadonlyArray<{ queueName: string; status: TaskResultStatus; count: number }>>;
-  get(id: string): Promise<StoreRow | null>;
-  cancel(id: string, error: TaskError): Promise<CancelOutcome>;
-  enqueue(row: {
-    readonly id: string;
-    readonly taskPath: string;
-    readonly queueName: string;
-    readonly backendName: string;
-    readonly priority: number;
-    readonly args: readonly JsonValue[];
-    readonly runAfter: number | null;
-    readonly maxAttempts: number;
-    readonly backoffMs: number | null;
-    readonly timeoutMs: number | null;
-  }): Promise<StoreRow>;
-}
-
 /** Options of `StoreSource`. */
 export interface StoreSourceOptions {
   /** The backend alias shown on the page. */
   readonly backend: string;
   /**
-   * How often the live feed polls while a page is open, in ms.
-   * @defaultValue 1000
+   * How often the live feed asks the database for its latest change while a page is open, in ms.
+   * @defaultValue 500
    */
   readonly pollMs?: number;
 }
 
-// The store caps a page at 500; the chart reads the newest two pages.
-const STATS_ROWS = 1000;
-const FEED_ROWS = 200;
+// More rows than the SSE hub sends one by one (200): a full poll makes the page reload its list.
+const FEED_ROWS = 500;
+// The wait and run time figures read at most this many of the rows finished in the window.
+const TIMING_ROWS = 10_000;
+const MINUTE = 60_000;
 
 /**
- * The dashboard over a `TaskStore`: rows written by any process, so the live feed polls the newest
- * rows and the running ones (SQLite cannot notify another process). The re-enqueue link needs a
- * column the schema does not have yet: until it does, `reenqueuedFrom`/`reenqueuedAs` stay null.
+ * The dashboard over the database backend's `TaskStore`: the rows of every process on that
+ * database. The store is opened on first use. Live updates come from polling, because SQLite cannot
+ * notify another process: while a page is open, every `pollMs` one indexed `max(changed_at)` query
+ * asks whether anything changed, and only when it did are the rows changed since the watermark read.
  */
 export class StoreSource implements DashboardSource {
   readonly backend: string;
   readonly scope: string;
-  readonly #store: DashboardStore;
+  readonly #store: () => Promise<TaskStore>;
   readonly #pollMs: number;
 
-  constructor(store: DashboardStore, options: StoreSourceOptions) {
+  constructor(store: () => Promise<TaskStore>, options: StoreSourceOptions) {
     this.#store = store;
     this.backend = options.backend;
-    this.#pollMs = options.pollMs ?? 1000;
-    this.scope = `rows in the database of backend '${options.backend}'`;
+    this.#pollMs = options.pollMs ?? 500;
+    this.scope = `every row in the database of backend '${options.backend}'`;
   }
 
   async counts(): Promise<DashboardCounts> {
-    const rows = await this.#store.counts();
+    const rows = await (await this.#store()).counts();
     return tallyCounts(rows.map(({ queueName, status, count }) => ({ queue: queueName, status, count })));
   }
 
   async list(query: ListQuery): Promise<ResultPage> {
-    const page = await this.#store.list({
+    const page = await (await this.#store()).list({
       ...(query.status === undefined ? {} : { statuses: [query.status] }),
       ...(query.queue === undefined ? {} : { queues: [query.queue] }),
       ...(query.task === undefined ? {} : { taskPath: query.task }),
       ...(query.idContains === undefined ? {} : { idContains: query.idContains }),
-      ...(query.after === undefined ? {} : { after: query.after }),
+      // The store's cursor is a number; anything else is no page of it.
+      ...(query.after === undefined ? {} : { after: /^[1-9][0-9]{0,15}$/.test(query.after) ? query.after : "1" }),
       limit: query.limit,
     });
     return { rows: page.rows.map(toRow), next: page.next };
   }
 
   async detail(id: string): Promise<DashboardDetail | null> {
-    const row = await this.#store.get(id);
+    const row = await (await this.#store()).get(id);
     if (row === null) return null;
     return {
       ...toRow(row),
@@ -136,88 +82,110 @@ export class StoreSource implements DashboardSource {
   }
 
   async stats(windowMinutes: number): Promise<DashboardStats> {
-    const first = await this.#store.list({ limit: STATS_ROWS / 2 });
-    const rest = first.next === null ? [] : (await this.#store.list({ limit: STATS_ROWS / 2, after: first.next })).rows;
-    const basis = `the ${STATS_ROWS} newest ${this.scope}`;
-    return computeStats([...first.rows, ...rest], Date.now(), windowMinutes, basis);
+    const store = await this.#store();
+    const now = Date.now();
+    const since = Math.floor(now / MINUTE) * MINUTE - (windowMinutes - 1) * MINUTE;
+    const [perMinute, timings] = await Promise.all([
+      store.finishedPerMinute(since),
+      store.finishedTimings(since, TIMING_ROWS),
+    ]);
+    const basis = `counts: ${this.scope}; times: the ${TIMING_ROWS} latest finished at most`;
+    const stats = computeStats(timings, now, windowMinutes, basis);
+    // The counts come from the database's own tally, exact however many rows finished.
+    const exact = new Map(perMinute.map((m) => [`${m.minute}|${m.status}`, m.count]));
+    const minutes = stats.minutes.map((m) => ({
+      ...m,
+      succeeded: exact.get(`${m.start}|SUCCESSFUL`) ?? 0,
+      failed: exact.get(`${m.start}|FAILED`) ?? 0,
+    }));
+    return { ...stats, minutes };
   }
 
   subscribe(listener: (change: DashboardChange) => void): () => void {
-    const seen = new Map<string, string>();
-    let primed = false;
-    let busy = false;
-    const poll = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const [newest, running] = await Promise.all([
-          this.#store.list({ limit: FEED_ROWS }),
-          this.#store.list({ statuses: ["RUNNING"], limit: FEED_ROWS }),
-        ]);
-        const current = new Map<string, StoreRow>();
-        for (const row of [...newest.rows, ...running.rows]) current.set(row.id, row);
-        // A row that was running and is in neither list any more has finished (or been pruned).
-        for (const [id, was] of seen) {
-          if (was.startsWith("RUNNING") && !current.has(id)) {
-            const row = await this.#store.get(id);
-            if (row !== null) current.set(id, row);
-            else seen.delete(id);
-          }
-        }
-        for (const [id, row] of current) {
-          const signature = `${row.status}|${row.workerIds.length}|${JSON.stringify(row.progress)}`;
-          const before = seen.get(id);
-          seen.set(id, signature);
-          if (!primed || before === signature) continue;
-          listener({ kind: changeKind(before, row), row: toRow(row) });
-        }
-        // Forget finished rows no longer shown, so `seen` stays as small as the two lists.
-        for (const id of seen.keys()) if (!current.has(id)) seen.delete(id);
-        primed = true;
-      } catch (error) {
-        process.emitWarning(`tasklane dashboard: polling ${this.scope} failed: ${String(error)}`);
-      } finally {
-        busy = false;
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), this.#pollMs);
+    const feed = new ChangeFeed(this.#store, listener, this.scope);
+    void feed.poll();
+    const timer = setInterval(() => void feed.poll(), this.#pollMs);
     timer.unref();
     return () => clearInterval(timer);
   }
 
+  /** READY: FAILED at once; RUNNING: requested, and the worker running it stops it within its lease renewal. */
   async cancel(id: string): Promise<CancelOutcome> {
-    return this.#store.cancel(id, cancellationError("cancelled from the dashboard"));
+    return (await this.#store()).cancel(id, cancellationError("cancelled from the dashboard"));
   }
 
+  /** A new READY row linked to the FAILED one; a second re-enqueue of the same row gives the first one's. */
   async reenqueue(id: string): Promise<ReenqueueOutcome> {
-    const old = await this.#store.get(id);
-    if (old === null) return "missing";
-    if (old.status !== "FAILED") return "not-failed";
-    const row = await this.#store.enqueue({
-      id: randomUUID(),
-      taskPath: old.taskPath,
-      queueName: old.queueName,
-      backendName: old.backendName,
-      priority: old.priority,
-      args: old.args,
-      runAfter: null,
-      maxAttempts: old.maxAttempts,
-      backoffMs: old.backoffMs,
-      timeoutMs: old.timeoutMs,
-    });
-    return { id: row.id };
+    const outcome = await (await this.#store()).reenqueue(id, randomUUID());
+    if (typeof outcome === "string") return outcome;
+    return { id: "row" in outcome ? outcome.row.id : outcome.existing };
   }
 }
 
-function changeKind(before: string | undefined, row: StoreRow): DashboardChange["kind"] {
-  if (row.status === "SUCCESSFUL" || row.status === "FAILED") return "finished";
-  if (before === undefined) return row.status === "READY" ? "enqueued" : "started";
-  if (row.status === "RUNNING" && !before.startsWith("RUNNING")) return "started";
-  return "progress";
+/**
+ * One page's (or several pages') poll of the store: a watermark (the latest `changedAt` handled)
+ * and what was reported for the rows changed at exactly that time, which the next read returns again.
+ */
+class ChangeFeed {
+  readonly #store: () => Promise<TaskStore>;
+  readonly #listener: (change: DashboardChange) => void;
+  readonly #scope: string;
+  #mark: number | null = null;
+  #latest = -1;
+  #busy = false;
+  /** id → what was reported, for rows changed at or after the watermark. */
+  readonly #seen = new Map<string, { signature: string; at: number }>();
+
+  constructor(store: () => Promise<TaskStore>, listener: (change: DashboardChange) => void, scope: string) {
+    this.#store = store;
+    this.#listener = listener;
+    this.#scope = scope;
+  }
+
+  async poll(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const store = await this.#store();
+      const latest = await store.latestChange();
+      // The first poll only sets the watermark: the page has just read everything itself.
+      if (this.#mark === null) this.#mark = latest;
+      if (latest === this.#latest) return;
+      const rows = await store.changedSince(this.#mark, FEED_ROWS);
+      for (const row of rows) this.#report(row);
+      const last = rows.at(-1);
+      if (rows.length < FEED_ROWS) {
+        this.#latest = latest;
+        if (last !== undefined) this.#mark = last.changedAt;
+      } else {
+        // A full read: go on from its last change next time (past it, when a single millisecond
+        // filled the read: the page reloads its list after a full batch anyway).
+        this.#mark = last!.changedAt === this.#mark ? this.#mark + 1 : last!.changedAt;
+      }
+      for (const [id, { at }] of this.#seen) if (at < this.#mark) this.#seen.delete(id);
+    } catch (error) {
+      process.emitWarning(`tasklane dashboard: polling ${this.#scope} failed: ${String(error)}`);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #report(row: TaskRow): void {
+    const signature = `${row.status}|${row.workerIds.length}|${row.reenqueuedAs}|${JSON.stringify(row.progress)}`;
+    const before = this.#seen.get(row.id);
+    this.#seen.set(row.id, { signature, at: row.changedAt });
+    if (before?.signature === signature) return;
+    this.#listener({ kind: changeKind(row), row: toRow(row) });
+  }
 }
 
-function toRow(row: StoreRow): DashboardRow {
+function changeKind(row: TaskRow): DashboardChange["kind"] {
+  if (row.status === "SUCCESSFUL" || row.status === "FAILED") return "finished";
+  if (row.status === "RUNNING") return row.progress === null ? "started" : "progress";
+  return row.workerIds.length === 0 ? "enqueued" : "progress";
+}
+
+function toRow(row: TaskRow): DashboardRow {
   const last = row.errors.at(-1);
   const hash = row.taskPath.lastIndexOf("#");
   return {
@@ -237,7 +205,7 @@ function toRow(row: StoreRow): DashboardRow {
     workerIds: row.workerIds,
     progress: row.progress,
     lastError: last === undefined ? null : { exceptionClassPath: last.exceptionClassPath, message: last.message },
-    reenqueuedFrom: null,
-    reenqueuedAs: null,
+    reenqueuedFrom: row.reenqueuedFrom,
+    reenqueuedAs: row.reenqueuedAs,
   };
 }

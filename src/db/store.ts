@@ -285,11 +285,17 @@ export interface TaskStore {
   counts(): Promise<ReadonlyArray<{ queueName: string; status: TaskResultStatus; count: number }>>;
 
   /**
+   * The newest `changedAt` of any row (0 when there is none): the dashboard's live feed asks this
+   * cheap question every poll, and reads rows only when the answer moved.
+   */
+  latestChange(): Promise<number>;
+
+  /**
    * Rows whose `changedAt` is at or after `since`, oldest change first, at most `limit` (capped at
-   * 500): the dashboard polls this with the last `changedAt` it saw, and drops rows it already saw
-   * in the same state. A dialect whose concurrent writers can commit out of clock order
-   * (PostgreSQL) keeps `changedAt` from the statement's clock all the same: the caller asks from a
-   * margin before its watermark.
+   * 500): the live feed passes the last `changedAt` it saw and drops rows it already saw in the
+   * same state. The feed relies on rows becoming visible in `changedAt` order: true of SQLite,
+   * whose writers take turns; a dialect whose writers commit concurrently must keep it too (or
+   * the feed misses a change until the row changes again; the page's own refresh still shows it).
    */
   changedSince(since: number, limit: number): Promise<TaskRow[]>;
 

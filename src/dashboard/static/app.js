@@ -28,7 +28,8 @@ function actionButtons(row) {
       label,
     );
   if (row.status === "READY" || row.status === "RUNNING") return [button("cancel", "Cancel")];
-  if (row.status === "FAILED") return [button("reenqueue", "Re-enqueue")];
+  // A FAILED result is re-enqueued once; its copy, if that fails too, offers the next one.
+  if (row.status === "FAILED" && !row.reenqueuedAs) return [button("reenqueue", "Re-enqueue")];
   return [];
 }
 

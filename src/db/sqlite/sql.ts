@@ -97,6 +97,8 @@ export const SQL = {
   pruneWhere: `((status = 'SUCCESSFUL' AND finished_at <= ${NOW} - @minAgeMs)
       OR (status = 'FAILED' AND finished_at <= ${NOW} - @failedMinAgeMs)) AND ${IN_QUEUES}`,
 
+  latestChange: `SELECT ifnull(max(changed_at), 0) AS latest FROM ${TASKS}`,
+
   /** Oldest change first: the live feed moves its watermark to the last row it got. */
   changedSince: `SELECT ${COLUMNS} FROM ${TASKS} WHERE changed_at >= @since ORDER BY changed_at ${limit("@limit")}`,
 

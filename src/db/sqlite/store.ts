@@ -255,6 +255,11 @@ export class SqliteStore implements TaskStore {
     return rows.map((r) => ({ queueName: r.queue_name, status: r.status, count: r.count }));
   }
 
+  async latestChange(): Promise<number> {
+    const row = (await this.#run("latestChange", () => this.#stmt(SQL.latestChange).get())) as { latest: number };
+    return row.latest;
+  }
+
   async changedSince(since: number, limit: number): Promise<TaskRow[]> {
     wholeAtLeast("changedSince: limit", limit, 1);
     const params = { since, limit: Math.min(limit, LIST_CAP) };

@@ -20,9 +20,11 @@ describe.each(stores)("$dialect store: dashboard reads", (dialect) => {
 
   it("lists the rows changed since a watermark, oldest change first, and each change moves it", async () => {
     const store = await h.fresh();
+    expect(await store.latestChange()).toBe(0);
     const a = await store.enqueue(newRow({ id: "a" }));
     const b = await store.enqueue(newRow({ id: "b" }));
     expect(await changed(store, 0)).toEqual(["a:READY", "b:READY"]);
+    expect(await store.latestChange()).toBe(b.changedAt);
 
     const claim = await claimOne(store); // a
     const claimed = (await store.get("a"))!;
@@ -37,6 +39,7 @@ describe.each(stores)("$dialect store: dashboard reads", (dialect) => {
 
     await store.settle([{ id: "a", token: claim.token, kind: "succeeded", value: 1 }]);
     const settled = (await store.get("a"))!;
+    expect(await store.latestChange()).toBe(settled.changedAt);
     // Rows changed in the same millisecond come too: only the order is certain.
     expect((await changed(store, settled.changedAt)).at(-1)).toBe("a:SUCCESSFUL");
 

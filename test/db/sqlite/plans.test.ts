@@ -39,7 +39,8 @@ it("prunes through the finished index", () => {
   expect(detail).not.toMatch(/SCAN tasklane_tasks(?! USING)/);
 });
 
-it("finds the rows changed since a watermark through the change index", () => {
+it("finds the rows changed since a watermark, and the latest change, through the change index", () => {
+  expect(plan(SQL.latestChange, {})).toContain("tasklane_tasks_changed");
   const detail = plan(SQL.changedSince, { since: 0, limit: 5 });
   expect(detail).toContain("USING INDEX tasklane_tasks_changed");
   expect(detail).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
