@@ -148,8 +148,14 @@ class ChangeFeed {
     try {
       const store = await this.#store();
       const latest = await store.latestChange();
-      // The first poll only sets the watermark: the page has just read everything itself.
-      if (this.#mark === null) this.#mark = latest;
+      if (this.#mark === null) {
+        // The first poll only sets the watermark (the page has just read everything itself), and
+        // notes the rows at it, which the next read returns again.
+        for (const row of await store.changedSince(latest, FEED_ROWS)) this.#seen.set(row.id, seen(row));
+        this.#mark = latest;
+        this.#latest = latest;
+        return;
+      }
       if (latest === this.#latest) return;
       const rows = await store.changedSince(this.#mark, FEED_ROWS);
       for (const row of rows) this.#report(row);
@@ -171,12 +177,20 @@ class ChangeFeed {
   }
 
   #report(row: TaskRow): void {
-    const signature = `${row.status}|${row.workerIds.length}|${row.reenqueuedAs}|${JSON.stringify(row.progress)}`;
+    const now = seen(row);
     const before = this.#seen.get(row.id);
-    this.#seen.set(row.id, { signature, at: row.changedAt });
-    if (before?.signature === signature) return;
+    this.#seen.set(row.id, now);
+    if (before?.signature === now.signature) return;
     this.#listener({ kind: changeKind(row), row: toRow(row) });
   }
+}
+
+/** What the feed remembers of a row it reported: what the page shows of it, and when it changed. */
+function seen(row: TaskRow): { signature: string; at: number } {
+  return {
+    signature: `${row.status}|${row.workerIds.length}|${row.reenqueuedAs}|${JSON.stringify(row.progress)}`,
+    at: row.changedAt,
+  };
 }
 
 function changeKind(row: TaskRow): DashboardChange["kind"] {

@@ -2,10 +2,16 @@
  * The sources' own rules: the chart's figures, and paging a MemorySource while the backend evicts
  * finished results under it (the immediate backend, real tasks, a small maxResults).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemorySource } from "../../src/dashboard/index.ts";
+import { type DashboardChange, MemorySource, StoreSource } from "../../src/dashboard/index.ts";
 import { computeStats } from "../../src/dashboard/stats.ts";
+import { openStore } from "../../src/db/open-store.ts";
+import type { TaskStore } from "../../src/db/store.ts";
 import { closeAll, configure, getBackend, type ImmediateBackend, type TaskResult } from "../../src/index.ts";
+import { newRow } from "../db/support/rows.ts";
 import { echo, reconcile } from "../fixtures/dashboard/tasks.ts";
 
 const MINUTE = 60_000;
@@ -92,6 +98,108 @@ describe("MemorySource over the immediate backend", () => {
       status: "FAILED",
     });
     expect((await source.detail(failed.id))?.reenqueuedAs).toBe(again.id);
+    // Once per failed result: a second click names the first copy.
+    expect(await source.reenqueue(failed.id)).toEqual({ id: again.id });
     expect(await source.cancel(failed.id)).toBe("finished");
   });
+});
+
+describe("StoreSource over a SQLite file written by another connection", () => {
+  let dir = "";
+  const opened: TaskStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Two stores on one new file: the source reads through one, the "other process" writes through the other. */
+  async function twoStores(): Promise<[TaskStore, TaskStore]> {
+    dir = mkdtempSync(join(tmpdir(), "tasklane-dash-"));
+    const url = `sqlite:${join(dir, "tasks.db")}`;
+    const a = await openStore(url);
+    const b = await openStore(url);
+    opened.push(a, b);
+    await a.migrate();
+    return [a, b];
+  }
+
+  /**
+   * A source over `store` and its feed's changes; `until(check)` resolves once `check` holds for
+   * what came, `primed` once the first poll is over (a poll starts by asking for the store, and
+   * polls never overlap, so the second ask means the first poll, which sets the watermark, ended).
+   */
+  function follow(store: TaskStore) {
+    let asked = 0;
+    let primed: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      primed = resolve;
+    });
+    const source = new StoreSource(
+      async () => {
+        if (++asked === 2) primed();
+        return store;
+      },
+      { backend: "db", pollMs: 10 },
+    );
+    const changes: DashboardChange[] = [];
+    const waiters: (() => void)[] = [];
+    const off = source.subscribe((change) => {
+      changes.push(change);
+      for (const w of waiters.splice(0)) w();
+    });
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    return { source, changes, until, off, primed: ready };
+  }
+
+  it("reports each change another connection makes, once, and nothing while nothing changes", async () => {
+    const [mine, other] = await twoStores();
+    await other.enqueue(newRow({ id: "before" })); // made before the page opened: not a change
+    const feed = follow(mine);
+    await feed.primed;
+    await other.enqueue(newRow({ id: "a" }));
+    await feed.until(() => feed.changes.some((c) => c.row.id === "a"));
+    const [claim] = await other.claim({ workerId: "w", queues: "*", excludeQueues: [], limit: 1, leaseMs: 60_000 });
+    await other.settle([{ id: claim!.row.id, token: claim!.token, kind: "succeeded", value: 1 }]);
+    await feed.until(() => feed.changes.some((c) => c.row.id === "before" && c.kind === "finished"));
+    await other.enqueue(newRow({ id: "b" }));
+    await feed.until(() => feed.changes.some((c) => c.row.id === "b"));
+    feed.off();
+    const seen = feed.changes.map((c) => `${c.row.id}:${c.row.status}`);
+    // The claim and the settle may land in one poll: then only the finished state is reported.
+    expect(seen.filter((s) => s !== "before:RUNNING")).toEqual(["a:READY", "before:SUCCESSFUL", "b:READY"]);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("catches up with changes larger than one read, and counts finished rows exactly", async () => {
+    const [mine, other] = await twoStores();
+    const ids = Array.from({ length: 1200 }, (_, i) => `r${i}`);
+    for (const id of ids) await other.enqueue(newRow({ id }));
+    const feed = follow(mine);
+    await feed.primed;
+    // A claim changes up to 500 rows in one statement, at one changedAt: a read of the feed (500
+    // rows at most) is full of that one millisecond, and the feed must still move past it.
+    const request = { workerId: "w", queues: "*", excludeQueues: [], limit: 500, leaseMs: 60_000 } as const;
+    const first = await other.claim(request);
+    const started = () => new Set(feed.changes.filter((c) => c.kind === "started").map((c) => c.row.id));
+    await feed.until(() => started().size === first.length);
+    await other.enqueue(newRow({ id: "after" }));
+    await feed.until(() => feed.changes.some((c) => c.row.id === "after"));
+    await other.settle(first.map((c) => ({ id: c.row.id, token: c.token, kind: "succeeded" as const, value: null })));
+    for (;;) {
+      const claims = await other.claim({ workerId: "w", queues: "*", excludeQueues: [], limit: 500, leaseMs: 60_000 });
+      if (claims.length === 0) break;
+      await other.settle(
+        claims.map((c) => ({ id: c.row.id, token: c.token, kind: "succeeded" as const, value: null })),
+      );
+    }
+    const finished = () => new Set(feed.changes.filter((c) => c.kind === "finished").map((c) => c.row.id));
+    await feed.until(() => finished().size === ids.length + 1);
+    feed.off();
+    const stats = await feed.source.stats(5);
+    expect(stats.minutes.reduce((n, m) => n + m.succeeded, 0)).toBe(1201);
+    expect(stats.waitMs.p50).not.toBeNull();
+    expect((await feed.source.counts()).total).toEqual({ READY: 0, RUNNING: 0, SUCCESSFUL: 1201, FAILED: 0 });
+  }, 60_000);
 });
