@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser, over a real process pool in this test process: the handler is
  * mounted under a path prefix in a plain node:http server, as the README shows. Waits are on page
- * state (selectors, functions of the DOM), never on time.
+ * state (selectors, functions of the DOM), never on time. Read-only mode is tested over the
+ * database backend (database-page.test.ts): the page and the handler are the same.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -200,35 +201,6 @@ describe("the dashboard page", () => {
     );
     expect(await page.textContent("#detail dd a")).toBe(newId);
     await screenshot(page, "dashboard-actions.png");
-    await leave();
-  }, 60_000);
-
-  it("hides the actions when read-only, and the server refuses them", async () => {
-    const failed = await reconcile.enqueue("ACME-9");
-    const running = await held.enqueue(gates.url("ro"), "ro");
-    await failed.wait({ timeoutMs: 20_000 });
-    await gates.arrived("ro");
-    const { page, leave } = await visit(browser, await serve({ readOnly: true }));
-    await page.waitForSelector(`${row(running.id)}[data-status="RUNNING"]`);
-    await page.waitForSelector(`${row(failed.id)}[data-status="FAILED"]`);
-    expect(await page.isVisible("#read-only")).toBe(true);
-    expect(await page.locator("button.act").count()).toBe(0);
-    expect(await page.isVisible("#results th.actions")).toBe(false);
-    await page.click(`${row(failed.id)} td.id`);
-    await page.waitForSelector("#detail:not([hidden]) pre.json");
-    expect(await page.locator("#detail button.act").count()).toBe(0);
-    await screenshot(page, "dashboard-read-only.png");
-
-    // Even with the page's own CSRF token, the action is refused.
-    const csrf = await page.getAttribute('meta[name="tasklane-csrf"]', "content");
-    const response = await fetch(`${origin}${BASE}/api/results/${running.id}/cancel`, {
-      method: "POST",
-      headers: { "X-Tasklane-CSRF": csrf ?? "" },
-    });
-    expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ error: "This dashboard is read-only: cancel and re-enqueue are off." });
-    expect((await backend().getResult(running.id)).status).toBe("RUNNING");
-    gates.release("ro");
     await leave();
   }, 60_000);
 
