@@ -32,12 +32,15 @@ const FEED_ROWS = 500;
 // The wait and run time figures read at most this many of the rows finished in the window.
 const TIMING_ROWS = 10_000;
 const MINUTE = 60_000;
+// How long after a change the feed still reads the rows at its watermark on every poll.
+const SETTLED_MS = 1000;
 
 /**
  * The dashboard over the database backend's `TaskStore`: the rows of every process on that
  * database. The store is opened on first use. Live updates come from polling, because SQLite cannot
  * notify another process: while a page is open, every `pollMs` one indexed `max(changed_at)` query
- * asks whether anything changed, and only when it did are the rows changed since the watermark read.
+ * asks whether anything changed, and only when it did (or the last change is under a second old)
+ * are the rows changed since the watermark read.
  */
 export class StoreSource implements DashboardSource {
   readonly backend: string;
@@ -156,7 +159,10 @@ class ChangeFeed {
         this.#latest = latest;
         return;
       }
-      if (latest === this.#latest) return;
+      // Nothing moved, and the watermark is old enough that no write stamped with it can still be
+      // on its way. A younger one is read again: a change committed in the same millisecond as the
+      // last one seen leaves max(changed_at) as it was.
+      if (latest === this.#latest && Date.now() - latest > SETTLED_MS) return;
       const rows = await store.changedSince(this.#mark, FEED_ROWS);
       for (const row of rows) this.#report(row);
       const last = rows.at(-1);

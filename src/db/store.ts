@@ -286,7 +286,8 @@ export interface TaskStore {
 
   /**
    * The newest `changedAt` of any row (0 when there is none): the dashboard's live feed asks this
-   * cheap question every poll, and reads rows only when the answer moved.
+   * cheap question every poll, and reads rows only when the answer moved (or is under a second
+   * old: a second change in the same millisecond leaves it as it was).
    */
   latestChange(): Promise<number>;
 
