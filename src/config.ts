@@ -2,6 +2,8 @@ import type { BackendClass, BackendConfig, BaseTaskBackend, CloseOptions } from 
 import { builtinBackends } from "./backends/builtins.ts";
 import { describeValue, messageOf } from "./describe.ts";
 import { InvalidTaskBackend } from "./errors.ts";
+import type { Schedule } from "./schedules/declaration.ts";
+import { checkScheduleList } from "./schedules/schedule-list.ts";
 
 /** The task configuration: one entry per backend alias (Django's `TASKS` setting). */
 export type TasksConfig = Record<string, BackendConfig>;
@@ -13,14 +15,19 @@ let current: TasksConfig | null = null;
 const instances = new Map<string, BaseTaskBackend>();
 // Backends replaced by a later configure() still finish their work; closeAll() waits for them.
 const retiring = new Set<Promise<void>>();
+// Ends with the configuration it belongs to (configure() again, or closeAll()): a schedule runner
+// started under it stops then, so it never revives closed backends or fires stale declarations.
+let generation = new AbortController();
 
 /**
  * Sets the configuration, replacing any earlier one. Backends created under the old configuration
  * are closed in the background (their running work may finish); `closeAll()` waits for that.
- * @throws InvalidTaskBackend when an entry is malformed (an unknown backend is reported on first use).
+ * @throws InvalidTaskBackend when an entry is malformed (an unknown backend is reported on first use);
+ *   InvalidSchedule when one of its `schedules` is (a bad cron expression, time zone, argument…).
  */
 export function configure(config: TasksConfig): void {
   current = checkConfig(config);
+  endGeneration();
   retireInstances();
 }
 
@@ -54,8 +61,29 @@ export function getBackend(alias = "default"): BaseTaskBackend {
 
 /** Closes every backend instance; the next use creates fresh ones from the configuration. */
 export async function closeAll(options?: CloseOptions): Promise<void> {
+  endGeneration();
   retireInstances(options);
   await Promise.all([...retiring]);
+}
+
+/** The schedules configured on each alias (aliases without schedules are left out). */
+export function configuredSchedules(): ReadonlyMap<string, readonly Schedule[]> {
+  const out = new Map<string, readonly Schedule[]>();
+  for (const [alias, entry] of Object.entries(current ?? DEFAULT_CONFIG)) {
+    if (entry.schedules !== undefined && entry.schedules.length > 0) out.set(alias, entry.schedules as Schedule[]);
+  }
+  return out;
+}
+
+/** Aborted when `configure()` replaces the current configuration or `closeAll()` closes its backends. */
+export function configurationSignal(): AbortSignal {
+  return generation.signal;
+}
+
+function endGeneration(): void {
+  const ended = generation;
+  generation = new AbortController();
+  ended.abort();
 }
 
 function retireInstances(options?: CloseOptions): void {
@@ -92,19 +120,26 @@ function isBackendClass(fn: Function): fn is BackendClass {
   return false;
 }
 
+const entryKeys = new Set(["backend", "queues", "options", "schedules"]);
+
 function checkConfig(config: TasksConfig): TasksConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new InvalidTaskBackend("configure() takes an object mapping aliases to { backend, queues?, options? }.");
+    throw new InvalidTaskBackend(
+      "configure() takes an object mapping aliases to { backend, queues?, options?, schedules? }.",
+    );
   }
   const out: TasksConfig = {};
+  const scheduleNames = new Map<string, string>();
   for (const [alias, entry] of Object.entries(config)) {
     const where = `Configuration of '${alias}'`;
     if (typeof entry !== "object" || entry === null) {
-      throw new InvalidTaskBackend(`${where} must be an object { backend, queues?, options? }.`);
+      throw new InvalidTaskBackend(`${where} must be an object { backend, queues?, options?, schedules? }.`);
     }
     for (const key of Object.keys(entry)) {
-      if (key !== "backend" && key !== "queues" && key !== "options") {
-        throw new InvalidTaskBackend(`${where} has unknown key '${key}'; expected backend, queues, options.`);
+      if (!entryKeys.has(key)) {
+        throw new InvalidTaskBackend(
+          `${where} has unknown key '${key}'; expected backend, queues, options, schedules.`,
+        );
       }
     }
     if (typeof entry.backend !== "string" && typeof entry.backend !== "function") {
@@ -125,6 +160,9 @@ function checkConfig(config: TasksConfig): TasksConfig {
     const copy: BackendConfig = { backend: entry.backend };
     if (entry.queues !== undefined) copy.queues = Object.freeze([...entry.queues]);
     if (entry.options !== undefined) copy.options = { ...entry.options };
+    if (entry.schedules !== undefined) {
+      copy.schedules = checkScheduleList(alias, entry.schedules, copy.queues ?? ["default"], scheduleNames);
+    }
     out[alias] = Object.freeze(copy);
   }
   return Object.freeze(out);

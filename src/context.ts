@@ -21,6 +21,7 @@ export type RunningTaskResult = Pick<
   | "errors"
   | "workerIds"
   | "attempts"
+  | "scheduledAt"
 >;
 
 /** What a task defined with `takesContext: true` receives as its first parameter. */
@@ -29,6 +30,11 @@ export interface TaskContext {
   readonly taskResult: RunningTaskResult;
   /** The attempt number, starting at 1. */
   readonly attempt: number;
+  /**
+   * The due time of the schedule slot this run belongs to, when a schedule enqueued it (null
+   * otherwise): the same for every attempt, so a task can use it as an idempotency key.
+   */
+  readonly scheduledAt: Date | null;
   /**
    * Reports progress to the enqueuer: a fraction 0–1, or `{ current, total, message? }`. It shows
    * as `result.progress` and as a `taskProgress` event.

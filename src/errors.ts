@@ -22,6 +22,11 @@ export class InvalidTaskBackend extends TasklaneError {
   override readonly code: string = "TASKLANE_INVALID_BACKEND";
 }
 
+/** A schedule's declaration is not valid: its cron expression, time zone, interval, arguments or policy. */
+export class InvalidSchedule extends TasklaneError {
+  override readonly code: string = "TASKLANE_INVALID_SCHEDULE";
+}
+
 /** No result with the requested id exists (never enqueued here, or evicted by retention). */
 export class TaskResultDoesNotExist extends TasklaneError {
   override readonly code: string = "TASKLANE_RESULT_DOES_NOT_EXIST";

@@ -22,6 +22,7 @@ export {
   BackendClosed,
   BackendNotSupported,
   EnqueueInWorker,
+  InvalidSchedule,
   InvalidTask,
   InvalidTaskBackend,
   PayloadTooLarge,
@@ -52,6 +53,25 @@ export { setLogger, type TaskLogger } from "./log.ts";
 export { MAX_PRIORITY, MIN_PRIORITY } from "./priority.ts";
 export type { TaskProgress } from "./progress.ts";
 export { TaskResult, TaskResultStatus, type WaitOptions } from "./result.ts";
+export { type Clock, systemClock, type TimerHandle } from "./schedules/clock.ts";
+export {
+  type MissedPolicy,
+  type Schedule,
+  type ScheduleDeclaration,
+  type ScheduleOptions,
+  schedule,
+} from "./schedules/declaration.ts";
+export type { DurationString } from "./schedules/duration.ts";
+export { type StartSchedulesOptions, startSchedules } from "./schedules/in-process.ts";
+export { MemorySlotLedger, type SlotKeepingBackend, type SlotLedger, type SlotOutcome } from "./schedules/ledger.ts";
+export { ManualClock } from "./schedules/manual-clock.ts";
+export {
+  enqueueSlotTask,
+  type ScheduledOn,
+  ScheduleRunner,
+  type ScheduleRunnerOptions,
+} from "./schedules/runner.ts";
+export { type DueOptions, dueSlots, latestSlot, nextSlot, ON_TIME_MS, slotsBetween } from "./schedules/slots.ts";
 export {
   type AnyTask,
   DEFAULT_BACKEND_ALIAS,

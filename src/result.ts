@@ -46,6 +46,8 @@ export interface ResultState {
   workerIds: readonly string[];
   returnValue: JsonValue | undefined;
   progress: TaskProgress | null;
+  /** The slot (its due time) when a schedule enqueued this result, else null. */
+  readonly scheduledAt: number | null;
 }
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */
@@ -146,6 +148,14 @@ export class TaskResult<Return = unknown> {
   /** Number of attempts so far, the running one included. */
   get attempts(): number {
     return this.#workerIds.length;
+  }
+  /**
+   * The due time of the schedule slot this result was enqueued for (see `schedule()`), or null when
+   * no schedule enqueued it. Fixed at enqueue, so it is read from the first snapshot on.
+   */
+  get scheduledAt(): Date | null {
+    const at = this.#state.scheduledAt;
+    return at === null ? null : new Date(at);
   }
   /** The latest progress the task reported, or null. */
   get progress(): TaskProgress | null {
@@ -257,6 +267,8 @@ export class TaskResult<Return = unknown> {
       progress: this.#progress as JsonValue,
     };
     if (this.#status === TaskResultStatus.SUCCESSFUL) out.returnValue = this.#returnValue ?? null;
+    // Only for results a schedule enqueued, so every other result prints as it always did.
+    if (this.#state.scheduledAt !== null) out.scheduledAt = new Date(this.#state.scheduledAt).toISOString();
     return out;
   }
 }

@@ -52,6 +52,7 @@ export function makeContext(
   return {
     taskResult,
     attempt,
+    scheduledAt: taskResult.scheduledAt,
     signal,
     reportProgress(progress: TaskProgress): void {
       report(normalizeProgress(progress));

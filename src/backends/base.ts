@@ -3,6 +3,8 @@ import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../err
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, isFinished, recordFailed, whenFinished } from "../lifecycle.ts";
 import { type ResultOwner, type ResultState, type TaskResult, TaskResultStatus } from "../result.ts";
+import type { ScheduleDeclaration } from "../schedules/declaration.ts";
+import { taggedSlot } from "../schedules/slot-tag.ts";
 import type { AnyTask } from "../task.ts";
 import { validateContext, validatePriorityRange, validateRunAfter, validateRunOptions } from "../validation.ts";
 
@@ -14,6 +16,8 @@ export interface BackendConfig {
   queues?: readonly string[];
   /** Options for the backend itself (see each backend). */
   options?: Record<string, unknown>;
+  /** Periodic tasks enqueued on this backend (see `schedule()` and `startSchedules()`). */
+  schedules?: readonly ScheduleDeclaration[];
 }
 
 /** What a backend's constructor receives. */
@@ -104,6 +108,15 @@ export abstract class BaseTaskBackend implements ResultOwner {
     );
   }
 
+  /**
+   * Resolves once the backend can run a task without starting anything first. Here at once; the
+   * pool backends wait for the workers their `minWorkers` option starts with the backend, so a
+   * server can `await getBackend().ready()` at boot rather than fork on its first requests.
+   */
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Releases what the backend holds (workers, connections). Safe to call twice. */
   close(options?: CloseOptions): Promise<void> {
     void options;
@@ -159,6 +172,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
       workerIds: [],
       returnValue: undefined,
       progress: null,
+      scheduledAt: taggedSlot(task),
     };
   }
 

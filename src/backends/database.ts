@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { StoreSource } from "../dashboard/store-source.ts";
 import { openStore } from "../db/open-store.ts";
+import { DatabaseSlotLedger, SlotTaken } from "../db/slot-ledger.ts";
 import type { NewTaskRow, TaskRow, TaskStore } from "../db/store.ts";
 import { currentExecutor } from "../db/transaction.ts";
 import { BackendClosed, InvalidTask, PayloadTooLarge } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
+import type { SlotLedger } from "../schedules/ledger.ts";
+import { type SlotTag, slotTagOf } from "../schedules/slot-tag.ts";
 import type { AnyTask } from "../task.ts";
 import { loadTask, splitModulePath } from "../task-loader.ts";
 import { type BackendParams, BaseTaskBackend, type CloseOptions } from "./base.ts";
@@ -35,6 +38,7 @@ export class DatabaseBackend extends BaseTaskBackend {
   readonly settings: DatabaseOptions;
 
   #store: Promise<TaskStore> | null = null;
+  #ledger: SlotLedger | null = null;
   #closed = false;
   /** Tasks loaded from rows' module paths, by path: getResult in another process needs them. */
   readonly #tasks = new Map<string, Promise<AnyTask>>();
@@ -101,12 +105,23 @@ export class DatabaseBackend extends BaseTaskBackend {
       cancelled: task.signal?.aborted ? cancellationError(task.signal.reason) : null,
     };
     const store = await this.store();
-    const stored = await store.enqueue(row, currentExecutor());
+    const slot = slotTagOf(task);
+    const stored =
+      slot === null ? await store.enqueue(row, currentExecutor()) : await this.#enqueueSlot(store, slot, row);
     const state = this.stateOf(stored, task);
     recordEnqueued(state);
     const signal = task.signal;
     if (signal !== null && !signal.aborted) this.#signals.watch(signal, state);
     return new TaskResult(state);
+  }
+
+  /**
+   * The slots table of this database: schedules evaluated by any number of `tasklane worker`
+   * processes (or `startSchedules()` calls) on it enqueue every slot once.
+   */
+  slotLedger(): SlotLedger {
+    this.#ledger ??= new DatabaseSlotLedger(() => this.store());
+    return this.#ledger;
   }
 
   override async getResult(id: string): Promise<TaskResult> {
@@ -209,7 +224,18 @@ export class DatabaseBackend extends BaseTaskBackend {
       workerIds: row.workerIds,
       returnValue: row.status === TaskResultStatus.SUCCESSFUL ? row.returnValue : undefined,
       progress: row.progress,
+      scheduledAt: row.scheduledAt,
     };
+  }
+
+  async #enqueueSlot(store: TaskStore, slot: SlotTag, row: NewTaskRow): Promise<TaskRow> {
+    const stored = await store.enqueueSlot({ scheduleName: slot.schedule, slotAt: slot.at }, row);
+    if (stored === null) {
+      throw new SlotTaken(
+        `Schedule '${slot.schedule}': the slot due ${new Date(slot.at).toISOString()} is already enqueued.`,
+      );
+    }
+    return stored;
   }
 
   /**

@@ -8,6 +8,7 @@ import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
+import type { WorkerResultMeta } from "../wire/protocol.ts";
 import type { BackendParams, CloseOptions } from "./base.ts";
 import { InMemoryBackend } from "./in-memory.ts";
 import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
@@ -63,9 +64,11 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
   readonly #size = { bytes: 0 };
 
-  protected abstract readonly runtime: "process" | "thread";
+  // A constructor argument, not an abstract field: a subclass's fields are not set yet while this
+  // constructor runs, and `minWorkers` forks from here.
+  readonly #runtime: "process" | "thread";
 
-  constructor(params: BackendParams, backendName: string) {
+  constructor(params: BackendParams, backendName: string, runtime: "process" | "thread") {
     const options = readPoolOptions(params.alias, backendName, params.options);
     super(
       withLaneQueues(params),
@@ -75,6 +78,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
       ),
     );
     this.#options = options;
+    this.#runtime = runtime;
     this.maxWorkers = this.#options.maxWorkers;
     this.maxResults = this.#options.maxResults;
     this.maxPayloadBytes = this.#options.maxPayloadBytes;
@@ -82,6 +86,17 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     this.maxQueued = this.#options.maxQueued;
     this.maxResultBytes = this.#options.maxResultBytes;
     this.importTimeoutMs = this.#options.importTimeoutMs;
+    // Warm from the start: the workers fork now, not on the first enqueue.
+    if (this.#options.minWorkers > 0) this.#ensurePool();
+  }
+
+  /**
+   * Resolves once `minWorkers` workers per lane are started and ready (at once without it).
+   * @throws WorkerCrashed when a lane's workers keep failing to start; BackendClosed after `close()`.
+   */
+  override ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new BackendClosed(`Backend '${this.alias}' is closed.`));
+    return this.#pool === null ? Promise.resolve() : this.#pool.ready();
   }
 
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
@@ -153,16 +168,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
       resultId: state.id,
       attempt,
       timeoutMs: task.timeoutMs,
-      contextMeta: task.takesContext
-        ? {
-            id: state.id,
-            backend: this.alias,
-            enqueuedAt: state.enqueuedAt,
-            startedAt: state.startedAt,
-            workerIds: state.workerIds.slice(),
-            errors: state.errors.slice(),
-          }
-        : null,
+      contextMeta: task.takesContext ? contextMetaOf(state, this.alias) : null,
       state,
     };
     this.setHandle(state, job);
@@ -211,7 +217,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     if (this.#pool) return this.#pool;
     const { lanes, recycle } = this.#options;
     this.#pool = new WorkerPool({
-      runtime: this.runtime,
+      runtime: this.#runtime,
       lanes,
       importTimeoutMs: this.importTimeoutMs,
       ...(recycle === null ? {} : { recycle }),
@@ -227,6 +233,20 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     });
     return this.#pool;
   }
+}
+
+/** What a context-taking attempt of `state` is told about its result; `scheduledAt` only when a schedule set it. */
+function contextMetaOf(state: ResultState, alias: string): WorkerResultMeta {
+  const meta: WorkerResultMeta = {
+    id: state.id,
+    backend: alias,
+    enqueuedAt: state.enqueuedAt,
+    startedAt: state.startedAt,
+    workerIds: state.workerIds.slice(),
+    errors: state.errors.slice(),
+  };
+  if (state.scheduledAt !== null) meta.scheduledAt = state.scheduledAt;
+  return meta;
 }
 
 /** What a finished result holds, in bytes of JSON: its arguments and its return value. */

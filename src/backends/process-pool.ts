@@ -10,9 +10,7 @@ import { PoolBackend } from "./pool-backend.ts";
  * `maxResultBytes` (default: no limit); the README's options table lists them all.
  */
 export class ProcessPoolBackend extends PoolBackend {
-  protected override readonly runtime = "process" as const;
-
   constructor(params: BackendParams) {
-    super(params, "process-pool");
+    super(params, "process-pool", "process");
   }
 }

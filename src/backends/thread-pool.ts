@@ -8,9 +8,7 @@ import { PoolBackend } from "./pool-backend.ts";
  * Options: as `process-pool` (`maxWorkers`, `maxResults`, `queues`).
  */
 export class ThreadPoolBackend extends PoolBackend {
-  protected override readonly runtime = "thread" as const;
-
   constructor(params: BackendParams) {
-    super(params, "thread-pool");
+    super(params, "thread-pool", "thread");
   }
 }

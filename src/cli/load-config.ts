@@ -5,6 +5,7 @@ import { configure, type TasksConfig } from "../config.ts";
 import { CliError, describeKind } from "./errors.ts";
 import { importFile } from "./import-module.ts";
 import { isFile, parseModulePath } from "./module-path.ts";
+import { resolveScheduleTasks } from "./resolve-schedules.ts";
 
 /** The files looked for in the working directory, in this order; the first one found is used. */
 export const CONFIG_FILE_NAMES: readonly string[] = [
@@ -43,7 +44,7 @@ export function findConfigFile(cwd: string, explicit?: string): string | null {
 /**
  * Reads a config file: a JSON object, or a JS/TS module whose default export (or `config` export)
  * is the object. A `backend` written `"./module.js#ExportName"` is imported, relative to the config
- * file, and replaced by the class it names.
+ * file, and replaced by the class it names; so is a schedule's `task` written `"./tasks.ts#report"`.
  * @throws CliError (exit 2) naming the file and the problem.
  */
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
@@ -51,12 +52,16 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw invalid(
       file,
-      `it must provide an object mapping backend aliases to { backend, queues?, options? }, not ${describeKind(raw)}.`,
+      `it must provide an object mapping backend aliases to { backend, queues?, options?, schedules? }, not ${describeKind(raw)}.`,
     );
   }
   const config: TasksConfig = {};
   for (const [alias, entry] of Object.entries(raw)) {
-    config[alias] = await resolveBackend(file, alias, entry);
+    config[alias] = (await resolveScheduleTasks(
+      file,
+      alias,
+      await resolveBackend(file, alias, entry),
+    )) as TasksConfig[string];
   }
   return { file, config };
 }

@@ -7,12 +7,14 @@ import type { CliIo } from "./io.ts";
 import { addMigrateCommand } from "./migrate-command.ts";
 import { addPruneCommand } from "./prune-command.ts";
 import { addRunCommand } from "./run-command.ts";
+import { registerSchedulesCommand } from "./schedules-command.ts";
 import { addWorkerCommand } from "./worker-command.ts";
 
 const overview = `
 Examples:
   $ tasklane run ./tasks.ts#add 1 2              run a task, print its result
   $ tasklane run --quiet tasks.js#greet '"Ada"'  print only its return value
+  $ tasklane schedules                           the configured schedules and their next runs
   $ tasklane help run                            the options of run
 
 A task is an export defined with task():
@@ -47,6 +49,7 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
   addMigrateCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
   addDashboardCommand(program, io, exit);
+  registerSchedulesCommand(program, io, exit);
   return program;
 }
 

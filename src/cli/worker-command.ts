@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { closeAll } from "../config.ts";
+import { closeAll, configuredSchedules } from "../config.ts";
 import { DatabaseWorker, defaultWorkerId, type WorkerEnd } from "../db/worker.ts";
 import { databaseBackend, openDatabase, parseQueueNames } from "./database-backend.ts";
 import { CliError, EXIT_FAILED, EXIT_OK } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { configureFromCli } from "./load-config.ts";
+import { startWorkerSchedules, type WorkerSchedules } from "./worker-schedules.ts";
 
 /** The options of `tasklane worker`, as commander parses them. */
 export interface WorkerCommandOptions {
@@ -19,6 +20,7 @@ export interface WorkerCommandOptions {
   maxTasks?: string;
   workerId?: string;
   startupDelay: boolean;
+  schedules: boolean;
   verbose: number;
   quiet?: boolean;
 }
@@ -28,11 +30,16 @@ Examples:
   $ tasklane worker                                 every task on the 'default' queue
   $ tasklane worker --queue-name '*' --exclude-queues reports --concurrency 4
   $ tasklane worker --batch                         run what is ready, then exit
+  $ tasklane worker --no-schedules                  run tasks, leave the schedules to other workers
 
 Tasks run in the worker's own pool of child processes (--concurrency of them for
 the shared lane; options.queues of the backend gives queues lanes of their own).
 Claimed rows carry a lease the worker renews; a worker that dies loses its rows
 to the others once the lease (options.leaseMs, default 30 s) runs out.
+
+The worker also evaluates the schedules configured on its backend (not with
+--batch or --no-schedules): every worker on the database may, and the database's
+unique key per slot makes each slot run exactly once.
 
 Signals: the first SIGINT/SIGTERM stops claiming and lets the running tasks
 finish (exit 0); a second one stops them (they end FAILED saying so, exit 1).`;
@@ -56,6 +63,7 @@ export function addWorkerCommand(program: Command, io: CliIo, exit: { code: numb
     .option("--max-tasks <n>", "exit after running this many tasks")
     .option("--worker-id <id>", "this worker's id in results (unique, at most 64 characters; default: host-pid-random)")
     .option("--no-startup-delay", "start claiming at once (default: wait a random time under 1 s)")
+    .option("--no-schedules", "do not evaluate the backend's schedules (default: evaluate them, except with --batch)")
     .option("-v, --verbose", "log every task state (repeat for more)", (_v: string, n: number) => n + 1, 1)
     .option("-q, --quiet", "log nothing but errors")
     .addHelpText("after", examples)
@@ -98,6 +106,14 @@ export function parseWorkerOptions(options: WorkerCommandOptions): Parsed {
   return { queues, excludeQueues, concurrency, intervalMs: interval * 1000, maxTasks, workerId };
 }
 
+/** Says which configured schedules this worker leaves to others, and why. */
+function logSchedulesOff(options: WorkerCommandOptions, log: (level: 1, line: string) => void): void {
+  const names = (configuredSchedules().get(options.backend) ?? []).map((s) => s.name);
+  if (names.length === 0) return;
+  const why = options.schedules ? "--batch" : "--no-schedules";
+  log(1, `Schedules not evaluated (${why}): ${names.join(", ")}.`);
+}
+
 function wholeNumber(text: string, option: string, min: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
     throw new CliError(`${option}: Must be a whole number >= ${min} (got '${text}')`);
@@ -108,6 +124,7 @@ function wholeNumber(text: string, option: string, min: number): number {
 /** `tasklane worker`: runs until done or signalled; returns the exit status. */
 export async function workerCommand(options: WorkerCommandOptions, io: CliIo): Promise<number> {
   let worker: DatabaseWorker | null = null;
+  let schedules: WorkerSchedules | null = null;
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -118,6 +135,7 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIo): P
     }
     if (received === 1) {
       io.stderr(`Received ${signal}: shutting down gracefully (send it again to stop the running tasks).\n`);
+      void schedules?.stop();
       worker.stop();
     } else {
       io.stderr(`Received ${signal} again: stopping the running tasks.\n`);
@@ -135,6 +153,9 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIo): P
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
     }
     const verbosity = options.quiet === true ? 0 : options.verbose;
+    const log = (level: 0 | 1 | 2, line: string) => {
+      if (level <= verbosity) io.stderr(`${new Date().toISOString()} ${line}\n`);
+    };
     worker = new DatabaseWorker(backend, store, {
       queues: parsed.queues,
       excludeQueues: parsed.excludeQueues,
@@ -143,10 +164,11 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIo): P
       batch: options.batch === true,
       maxTasks: parsed.maxTasks,
       workerId: parsed.workerId,
-      log: (level, line) => {
-        if (level <= verbosity) io.stderr(`${new Date().toISOString()} ${line}\n`);
-      },
+      log,
     });
+    // A batch drains what is ready and exits: firing slots meanwhile would race its end.
+    if (options.schedules && options.batch !== true) schedules = startWorkerSchedules(options.backend, backend, log);
+    else logSchedulesOff(options, log);
     const end: WorkerEnd = await worker.run();
     return end === "aborted" ? EXIT_FAILED : EXIT_OK;
   } catch (error) {
@@ -154,6 +176,7 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIo): P
     io.stderr(`tasklane worker: ${error.message}\n`);
     return error.exitCode;
   } finally {
+    await schedules?.stop();
     for (const s of signals) process.off(s, onSignal);
     await closeAll({ timeoutMs: 0 });
   }

@@ -39,6 +39,7 @@ export const ROW_COLUMNS = [
   "reenqueued_from",
   "reenqueued_as",
   "claim_token",
+  "scheduled_at",
 ] as const;
 
 /** A row as the driver returns it. */
@@ -79,6 +80,7 @@ export function toTaskRow(raw: RawRow, decode: ColumnDecoding): TaskRow {
     lockedBy: raw.locked_by as string | null,
     leaseExpiresAt: nullableInt(raw.lease_expires_at),
     cancelRequested: nullableJson<TaskError>(raw.cancel_requested),
+    scheduledAt: nullableInt(raw.scheduled_at),
     changedAt: int(raw.changed_at),
     reenqueuedFrom: raw.reenqueued_from as string | null,
     reenqueuedAs: raw.reenqueued_as as string | null,

@@ -86,6 +86,14 @@ export interface TaskRow {
   readonly reenqueuedFrom: string | null;
   /** The row made by re-enqueuing this one, else null. */
   readonly reenqueuedAs: string | null;
+  /** The due time of the schedule slot the row was enqueued for (`enqueueSlot`), else null. */
+  readonly scheduledAt: number | null;
+}
+
+/** One slot of a periodic task: the schedule's stable name and the slot's due time. */
+export interface SlotKey {
+  readonly scheduleName: string;
+  readonly slotAt: number;
 }
 
 /** What a worker asks for when it has free child workers. */
@@ -239,6 +247,19 @@ export interface TaskStore {
 
   /** Inserts a READY row; `enqueuedAt` comes from the database. Through `via` when given (PostgreSQL only). */
   enqueue(row: NewTaskRow, via?: SqlExecutor): Promise<TaskRow>;
+
+  /**
+   * Enqueues the task of one schedule slot, exactly once across every process on the database: one
+   * write transaction (SQLite: BEGIN IMMEDIATE) inserts the slot under the slots table's unique key
+   * (schedule name, slot time) with `INSERT … SELECT … WHERE NOT EXISTS (a slot at or after it)
+   * ON CONFLICT DO NOTHING`, and, only when that inserted a row, the READY task row, its
+   * `scheduledAt` set to the slot. A crash in between leaves neither. Resolves null, having written
+   * nothing, when the slot or a later slot of the schedule is already recorded.
+   */
+  enqueueSlot(slot: SlotKey, row: NewTaskRow): Promise<TaskRow | null>;
+
+  /** The latest slot recorded for the schedule, or null when none is. */
+  lastSlot(scheduleName: string): Promise<number | null>;
 
   /** The row, or null for an unknown or malformed id. */
   get(id: string): Promise<TaskRow | null>;

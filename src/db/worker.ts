@@ -287,6 +287,7 @@ export class DatabaseWorker {
             workerIds: row.workerIds.slice(0, -1),
             attemptWorkerId: row.workerIds.at(-1) ?? this.#options.workerId,
             errors: [...row.errors],
+            ...(row.scheduledAt === null ? {} : { scheduledAt: row.scheduledAt }),
           }
         : null,
     };

@@ -68,7 +68,10 @@ export class Dispatcher {
       now = Date.now();
       this.#recall.overdue(lane, now);
     }
-    if (lane.waiting === 0) return;
+    if (lane.waiting === 0) {
+      this.#workforce.keepWarm(lane);
+      return;
+    }
     for (let i = 0; i < workers.length && lane.waiting > 0; i++) {
       const slot = workers[i]!;
       if (slot.accepting && slot.inflight.size === 0) this.#give(slot, lane.pop());

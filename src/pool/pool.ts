@@ -29,6 +29,7 @@ import { ProcessRuntime } from "./runtime/process.ts";
 import { ThreadRuntime } from "./runtime/thread.ts";
 import type { Runtime } from "./runtime/types.ts";
 import type { PoolCloseOptions, PoolJob, PoolOptions, WorkerInfo } from "./types.ts";
+import { WarmUp } from "./warm-up.ts";
 import type { SlotLane, WorkerSlot } from "./worker-slot.ts";
 import { reportWorkerWarning } from "./worker-warning.ts";
 import { droppedOutcome, Workforce } from "./workforce.ts";
@@ -68,6 +69,7 @@ export class WorkerPool {
   readonly #importKills = new ImportKills();
   readonly #recall: Recall;
   readonly #dispatcher: Dispatcher;
+  readonly #warmUp: WarmUp;
   #dirty: SlotLane[] = [];
   #dispatchQueued = false;
   #closing: Promise<void> | null = null;
@@ -97,6 +99,8 @@ export class WorkerPool {
       },
       dispatch: (lane) => this.#dispatcher.dispatch(lane),
       importKilled: (moduleUrl, how) => this.#importKilled(moduleUrl, how),
+      floor: (lane) => this.#warmUp.floor(lane),
+      startupsFailed: (lane, error) => this.#warmUp.gaveUp(lane, error),
     });
     this.#recall = new Recall(this.#ledger, {
       requeue: (lane, job) => {
@@ -118,6 +122,8 @@ export class WorkerPool {
       this.#lanes.set(name, lane);
       this.#workforce.addLane(lane);
     }
+    this.#warmUp = new WarmUp([...this.#lanes.values()], this.#recycle.minWorkers);
+    if (this.#recycle.minWorkers > 0) for (const lane of this.#lanes.values()) this.#workforce.maybeSpawn(lane);
     this.#delayed = new DelayedJobs((job) => this.#enqueue(this.#lanes.get(job.lane)!, job));
   }
 
@@ -184,6 +190,15 @@ export class WorkerPool {
     if (slot.current === job && slot.currentStartedAt >= 0 && cancellation.timer === null) {
       this.#workforce.armGrace(slot, job, cancellation);
     }
+  }
+
+  /**
+   * Resolves once every lane has `recycle.minWorkers` workers (at most its `maxWorkers`) started
+   * and READY: at once without `minWorkers`. Rejects with `WorkerCrashed` when a lane's workers
+   * keep failing to start, and with `BackendClosed` when the pool closes first.
+   */
+  ready(): Promise<void> {
+    return this.#warmUp.ready();
   }
 
   /** Jobs submitted and not finished (waiting, delayed, buffered or running). */
@@ -319,6 +334,7 @@ export class WorkerPool {
       }
       case READY:
         slot.markReady();
+        this.#warmUp.workerReady(slot.lane);
         return;
       case FATAL:
         slot.reportFatal(frame[1]);
@@ -349,6 +365,7 @@ export class WorkerPool {
   async #shutdown(timeoutMs: number): Promise<void> {
     // Held until the last worker is gone, so that an awaited close() is not cut short by Node exiting.
     this.#ledger.hold();
+    this.#warmUp.close(new BackendClosed("The worker pool was closed before its workers were ready"));
     const deadline = Date.now() + timeoutMs;
     const closed: Outcome = {
       ok: false,

@@ -86,8 +86,9 @@ export interface RecycleOptions {
   /** Retire a worker that has held no job for this long, in ms, down to `minWorkers` per lane. A number > 0. */
   idleTimeoutMs?: number;
   /**
-   * Workers per lane the idle timeout leaves running (default 0). It does not fork workers ahead
-   * of work: it only stops idle ones from going. Integer >= 0.
+   * Workers per lane started when the pool is created and kept from then on (default 0): the idle
+   * timeout leaves them, and one that exits is replaced even with nothing to do. A lane with a
+   * smaller `maxWorkers` keeps that many. `WorkerPool.ready()` resolves once they are up. Integer >= 0.
    */
   minWorkers?: number;
 }

@@ -31,6 +31,10 @@ export interface WorkforceHooks {
   dispatch(lane: SlotLane): void;
   /** A worker died while importing this module (`how`: how it ended), after its jobs were settled. */
   importKilled(moduleUrl: string, how: string): void;
+  /** Workers the lane keeps started with nothing to do (`minWorkers`, see warm-up.ts). */
+  floor(lane: SlotLane): number;
+  /** MAX_STARTUP_FAILURES start-ups of the lane failed in a row; its waiting jobs failed with `error`. */
+  startupsFailed(lane: SlotLane, error: Error): void;
 }
 
 /**
@@ -78,10 +82,19 @@ export class Workforce {
     }
   }
 
-  /** Forks workers for the lane's waiting jobs, within `maxWorkers` and the start-up backoff. */
+  /** With nothing waiting: forks the lane back up to `minWorkers` (a warm worker exited or was retired). */
+  keepWarm(lane: SlotLane): void {
+    if (this.#recycle.minWorkers > 0) this.maybeSpawn(lane);
+  }
+
+  /**
+   * Forks workers for the lane's waiting jobs, or up to its floor (`minWorkers`), within
+   * `maxWorkers` and the start-up backoff.
+   */
   maybeSpawn(lane: SlotLane): void {
     if (this.#terminated || lane.retrying) return;
-    let want = Math.min(lane.maxWorkers - lane.active, lane.waiting - lane.starting);
+    const floor = this.#draining ? 0 : this.#hooks.floor(lane) - lane.active;
+    let want = Math.min(lane.maxWorkers - lane.active, Math.max(lane.waiting - lane.starting, floor));
     if (want <= 0) return;
     if (lane.failureStreak > 0) {
       // Workers keep dying before they run anything: fork one at a time, spaced by the backoff.
@@ -294,13 +307,13 @@ export class Workforce {
 
   #startupFailed(lane: SlotLane, what: string): void {
     if (!lane.recordStartupFailure(Date.now())) return;
-    const error = toTaskError(
-      new WorkerCrashed(
-        `Could not start a worker for lane '${lane.name}': ${MAX_STARTUP_FAILURES} start-ups in a row failed; the last: ${what}`,
-      ),
+    const crashed = new WorkerCrashed(
+      `Could not start a worker for lane '${lane.name}': ${MAX_STARTUP_FAILURES} start-ups in a row failed; the last: ${what}`,
     );
+    const error = toTaskError(crashed);
     const now = Date.now();
     for (const job of lane.drain()) this.#ledger.finish(job, { ok: false, error }, now);
+    this.#hooks.startupsFailed(lane, crashed);
   }
 
   /**

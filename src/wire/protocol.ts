@@ -38,6 +38,8 @@ export interface WorkerResultMeta {
    * worker records itself, not its child); left out, the child's own id is the attempt's.
    */
   attemptWorkerId?: string;
+  /** The due time of the schedule slot the result was enqueued for; left out when no schedule enqueued it. */
+  scheduledAt?: number;
 }
 
 // Parent → worker.

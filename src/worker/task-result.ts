@@ -32,5 +32,6 @@ export function runningTaskResult(
     errors: Object.freeze([...meta.errors]),
     workerIds,
     attempts: workerIds.length,
+    scheduledAt: meta.scheduledAt === undefined ? null : new Date(meta.scheduledAt),
   });
 }

@@ -316,7 +316,9 @@ describe("configure() and closeAll()", () => {
 
   it("configure() refuses a malformed entry", () => {
     expect(() => configure({ default: { backend: "immediate", queue: ["x"] } as never })).toThrow(
-      new InvalidTaskBackend("Configuration of 'default' has unknown key 'queue'; expected backend, queues, options."),
+      new InvalidTaskBackend(
+        "Configuration of 'default' has unknown key 'queue'; expected backend, queues, options, schedules.",
+      ),
     );
     expect(() => configure({ default: { backend: "immediate", queues: [""] } })).toThrow(InvalidTaskBackend);
     expect(() => configure({ default: { backend: 42 } as never })).toThrow(InvalidTaskBackend);

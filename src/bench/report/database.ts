@@ -48,7 +48,7 @@ export function databaseTable(results: BenchResults): Table | null {
     notes: [
       `median [min-max] of ${results.options.repeat} counted runs after ${results.options.warmup} warm-up run(s); a fresh SQLite file in a temp dir, synchronous=normal`,
       `the worker: node dist/cli/main.js worker --concurrency N --interval ${db.intervalMs / 1000} (its idle poll: SQLite cannot wake another process)`,
-      "flood and CPU batch: finished when every row reads SUCCESSFUL (one read per ms, in claim order); one at a time: enqueue() then wait()",
+      "flood and CPU batch: from the first enqueue to the latest finished_at among the rows (read every 5 ms, in claim order); one at a time: enqueue() then wait()",
     ],
   };
 }

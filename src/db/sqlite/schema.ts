@@ -13,6 +13,8 @@ export interface Migration {
 
 /** The tasks table; every statement names it. */
 export const TASKS = "tasklane_tasks";
+/** The slots table of periodic tasks: one row per schedule slot enqueued, its key unique. */
+export const SLOTS = "tasklane_schedule_slots";
 /** The migrations table: its presence is what makes a file a tasklane database. */
 export const MIGRATIONS = "tasklane_migrations";
 
@@ -73,6 +75,22 @@ CREATE INDEX ${TASKS}_finished ON ${TASKS} (status, finished_at) WHERE finished_
   },
   {
     version: 2,
+    description: "schedule slots, and the slot a task row was enqueued for",
+    sql: `
+ALTER TABLE ${TASKS} ADD COLUMN scheduled_at INTEGER;
+-- the key that makes a slot run once, whatever the number of workers; task_id is no foreign key:
+-- prune deletes finished task rows, and the slot must stay recorded after its task is gone
+CREATE TABLE ${SLOTS} (
+  schedule_name TEXT NOT NULL,
+  slot_at INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  UNIQUE (schedule_name, slot_at)
+);
+`,
+  },
+  {
+    version: 3,
     description: "change times for the dashboard's live feed; re-enqueue links",
     sql: `
 -- set by every statement that changes what a result shows (not by lease renewals)

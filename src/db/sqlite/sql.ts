@@ -3,7 +3,7 @@
  * and are unpacked with `json_each`, so each statement is prepared once whatever the list length.
  */
 import { ROW_COLUMNS } from "../rows.ts";
-import { RUN_AFTER_KEY, TASKS } from "./schema.ts";
+import { RUN_AFTER_KEY, SLOTS, TASKS } from "./schema.ts";
 
 /** The database's clock in epoch ms. One statement sees one value (SQLite fixes 'now' per step). */
 export const NOW = "CAST(round(unixepoch('subsec') * 1000) AS INTEGER)";
@@ -32,6 +32,25 @@ export const SQL = {
     VALUES (@id, 'READY', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
       @runAfter, @maxAttempts, @backoffMs, @timeoutMs)
     RETURNING ${COLUMNS}`,
+
+  /** The task row of a schedule slot, written right after its slot row (same transaction). */
+  insertScheduled: `INSERT INTO ${TASKS} (id, status, enqueued_at, changed_at, args, priority, task_path, queue_name,
+      backend_name, run_after, max_attempts, backoff_ms, timeout_ms, scheduled_at)
+    VALUES (@id, 'READY', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
+      @runAfter, @maxAttempts, @backoffMs, @timeoutMs, @slotAt)
+    RETURNING ${COLUMNS}`,
+
+  /**
+   * Records a slot unless it, or a later slot of its schedule, is recorded: the unique key makes two
+   * workers agree on one slot, and the NOT EXISTS keeps a lagging worker from going back in time.
+   * The SELECT's WHERE also settles SQLite's parsing of ON CONFLICT after INSERT … SELECT.
+   */
+  insertSlot: `INSERT INTO ${SLOTS} (schedule_name, slot_at, task_id, recorded_at)
+    SELECT @name, @slotAt, @id, ${NOW}
+    WHERE NOT EXISTS (SELECT 1 FROM ${SLOTS} WHERE schedule_name = @name AND slot_at >= @slotAt)
+    ON CONFLICT (schedule_name, slot_at) DO NOTHING`,
+
+  lastSlot: `SELECT max(slot_at) AS last FROM ${SLOTS} WHERE schedule_name = ?`,
 
   /** A row born FAILED: enqueued with a signal that had already aborted, so no worker may ever claim it. */
   insertCancelled: `INSERT INTO ${TASKS} (id, status, enqueued_at, finished_at, changed_at, args, priority, task_path,

@@ -17,6 +17,7 @@ import type {
   ReenqueueOutcome,
   RenewResult,
   Settlement,
+  SlotKey,
   SqlExecutor,
   TaskRow,
   TaskStore,
@@ -78,20 +79,32 @@ export class SqliteStore implements TaskStore {
     const raw = (await this.#run("enqueue", () =>
       this.#stmt(cancelled === null ? SQL.insert : SQL.insertCancelled).get({
         ...(cancelled === null ? {} : errorParams(cancelled)),
-        id: row.id,
-        args: JSON.stringify(row.args),
-        priority: row.priority,
-        taskPath: row.taskPath,
-        queueName: row.queueName,
-        backendName: row.backendName,
-        runAfter: row.runAfter,
-        maxAttempts: row.maxAttempts,
-        backoffMs: row.backoffMs,
-        timeoutMs: row.timeoutMs,
+        ...rowParams(row),
       }),
     )) as Row;
     if (cancelled === null) this.#notifyReady();
     return toTaskRow(raw, DECODE);
+  }
+
+  async enqueueSlot(slot: SlotKey, row: NewTaskRow): Promise<TaskRow | null> {
+    if (row.cancelled != null) {
+      throw new TaskStoreError(`${this.location}: enqueueSlot: a slot's task cannot be born cancelled`);
+    }
+    const raw = (await this.#write("enqueueSlot", () => {
+      const params = { name: slot.scheduleName, slotAt: slot.slotAt, id: row.id };
+      if (this.#stmt(SQL.insertSlot).run(params).changes === 0) return undefined;
+      return this.#stmt(SQL.insertScheduled).get({ ...rowParams(row), slotAt: slot.slotAt });
+    })) as Row | undefined;
+    if (raw === undefined) return null;
+    this.#notifyReady();
+    return toTaskRow(raw, DECODE);
+  }
+
+  async lastSlot(scheduleName: string): Promise<number | null> {
+    const found = (await this.#run("lastSlot", () => this.#stmt(SQL.lastSlot).get(scheduleName))) as {
+      last: number | null;
+    };
+    return found.last;
   }
 
   async get(id: string): Promise<TaskRow | null> {
@@ -396,6 +409,21 @@ export class SqliteStore implements TaskStore {
 function isBusy(error: unknown): boolean {
   const code = (error as { cause?: { code?: unknown } }).cause?.code;
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+function rowParams(row: NewTaskRow) {
+  return {
+    id: row.id,
+    args: JSON.stringify(row.args),
+    priority: row.priority,
+    taskPath: row.taskPath,
+    queueName: row.queueName,
+    backendName: row.backendName,
+    runAfter: row.runAfter,
+    maxAttempts: row.maxAttempts,
+    backoffMs: row.backoffMs,
+    timeoutMs: row.timeoutMs,
+  };
 }
 
 function errorParams(error: TaskError): { error: string; errorClass: string; traceback: string } {

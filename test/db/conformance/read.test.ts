@@ -48,6 +48,7 @@ describe.each(stores)("$dialect store: reading", (dialect) => {
       lockedBy: null,
       leaseExpiresAt: null,
       cancelRequested: null,
+      scheduledAt: null,
       changedAt: row.enqueuedAt,
       reenqueuedFrom: null,
       reenqueuedAs: null,

@@ -103,7 +103,7 @@ describe("opening a file that is not a usable tasklane database", () => {
     expect(Object.keys(before)).toEqual(["tasks.db"]);
     const error = await refusal(path);
     expect(error.message).toBe(
-      `${path} has schema version 7, newer than this tasklane knows (2): upgrade tasklane to use it`,
+      `${path} has schema version 7, newer than this tasklane knows (3): upgrade tasklane to use it`,
     );
     expect(snapshot(dir)).toEqual(before);
   });
@@ -148,7 +148,8 @@ describe("opening a file tasklane may use", () => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.prepare("SELECT version, description FROM tasklane_migrations").all()).toEqual([
         { version: 1, description: "tasks table with claim, lease and prune indexes" },
-        { version: 2, description: "change times for the dashboard's live feed; re-enqueue links" },
+        { version: 2, description: "schedule slots, and the slot a task row was enqueued for" },
+        { version: 3, description: "change times for the dashboard's live feed; re-enqueue links" },
       ]);
     } finally {
       db.close();
