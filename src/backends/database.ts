@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { StoreSource } from "../dashboard/store-source.ts";
 import { openStore } from "../db/open-store.ts";
 import { DatabaseSlotLedger, SlotTaken } from "../db/slot-ledger.ts";
 import type { NewTaskRow, TaskRow, TaskStore } from "../db/store.ts";
@@ -175,6 +176,14 @@ export class DatabaseBackend extends BaseTaskBackend {
     if (outcome === "finished") return false;
     if (outcome === "requested") await store.waitFinished(state.id);
     return true;
+  }
+
+  /**
+   * What `tasklane dashboard` (and `dashboardHandler`) show for this backend: every row in its
+   * database, whichever process enqueued or ran it, read through this backend's store.
+   */
+  dashboardSource(): StoreSource {
+    return new StoreSource(() => this.store(), { backend: this.alias });
   }
 
   /** Closes the connection (the rows stay). Safe to call twice. */

@@ -1,5 +1,5 @@
 import { recordEnqueued } from "../lifecycle.ts";
-import { TaskResult } from "../result.ts";
+import { type ResultState, TaskResult } from "../result.ts";
 import type { AnyTask } from "../task.ts";
 import { type BackendParams, BaseTaskBackend } from "./base.ts";
 import { readOptions } from "./options.ts";
@@ -16,6 +16,8 @@ export class DummyBackend extends BaseTaskBackend {
 
   /** Every result enqueued since the last `clear()`, oldest first. */
   readonly results: TaskResult[] = [];
+  // The states behind `results`, so heldResults() can give fresh snapshots (a cancel changes them).
+  readonly #states: ResultState[] = [];
 
   constructor(params: BackendParams) {
     super(params);
@@ -25,6 +27,7 @@ export class DummyBackend extends BaseTaskBackend {
   override async enqueue(task: AnyTask, args: readonly unknown[]): Promise<TaskResult> {
     const state = this.newState(task, args);
     this.results.push(new TaskResult(state));
+    this.#states.push(state);
     recordEnqueued(state);
     return new TaskResult(state);
   }
@@ -36,8 +39,14 @@ export class DummyBackend extends BaseTaskBackend {
     return found;
   }
 
+  /** Fresh snapshots of `results`, oldest first: for monitoring (the dashboard). */
+  *heldResults(): IterableIterator<TaskResult> {
+    for (const state of this.#states) yield new TaskResult(state);
+  }
+
   /** Forgets every stored result. */
   clear(): void {
     this.results.length = 0;
+    this.#states.length = 0;
   }
 }

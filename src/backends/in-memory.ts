@@ -35,6 +35,11 @@ export abstract class InMemoryBackend<H> extends BaseTaskBackend {
     return new TaskResult(state);
   }
 
+  /** Snapshots of the results held for `getResult`, oldest enqueued first: for monitoring (the dashboard). */
+  *heldResults(): IterableIterator<TaskResult> {
+    for (const state of this.#store.values()) yield new TaskResult(state);
+  }
+
   /** True once `close()` began: no new task is taken, and no failed attempt is retried. */
   protected get closed(): boolean {
     return this.#closed;

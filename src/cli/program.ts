@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBenchCommand } from "./bench-command.ts";
+import { addDashboardCommand } from "./dashboard-command.ts";
 import { EXIT_USAGE } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { addMigrateCommand } from "./migrate-command.ts";
@@ -47,6 +48,7 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
   addPruneCommand(program, io, exit);
   addMigrateCommand(program, io, exit);
   registerBenchCommand(program, io, exit);
+  addDashboardCommand(program, io, exit);
   registerSchedulesCommand(program, io, exit);
   return program;
 }

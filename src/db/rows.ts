@@ -35,6 +35,9 @@ export const ROW_COLUMNS = [
   "locked_by",
   "lease_expires_at",
   "cancel_requested",
+  "changed_at",
+  "reenqueued_from",
+  "reenqueued_as",
   "claim_token",
   "scheduled_at",
 ] as const;
@@ -78,6 +81,9 @@ export function toTaskRow(raw: RawRow, decode: ColumnDecoding): TaskRow {
     leaseExpiresAt: nullableInt(raw.lease_expires_at),
     cancelRequested: nullableJson<TaskError>(raw.cancel_requested),
     scheduledAt: nullableInt(raw.scheduled_at),
+    changedAt: int(raw.changed_at),
+    reenqueuedFrom: raw.reenqueued_from as string | null,
+    reenqueuedAs: raw.reenqueued_as as string | null,
   };
 }
 

@@ -77,6 +77,15 @@ export interface TaskRow {
   readonly leaseExpiresAt: number | null;
   /** Set when a cancel was asked for while the task ran: the error it is to end with. */
   readonly cancelRequested: TaskError | null;
+  /**
+   * When the row last changed in a way a result shows (enqueued, claimed, progress, settled,
+   * cancelled, re-enqueued; not a lease renewal), on the database's clock: the dashboard's watermark.
+   */
+  readonly changedAt: number;
+  /** The FAILED row this one re-enqueues (the dashboard's re-enqueue action), else null. */
+  readonly reenqueuedFrom: string | null;
+  /** The row made by re-enqueuing this one, else null. */
+  readonly reenqueuedAs: string | null;
   /** The due time of the schedule slot the row was enqueued for (`enqueueSlot`), else null. */
   readonly scheduledAt: number | null;
 }
@@ -176,6 +185,34 @@ export interface ListRequest {
   readonly after?: string;
 }
 
+/** What `reenqueue()` found and did. */
+export type ReenqueueOutcome =
+  /** The new READY row, linked both ways to the FAILED one. */
+  | { readonly row: TaskRow }
+  /** It was re-enqueued before: the row made then (one FAILED row is re-enqueued at most once). */
+  | { readonly existing: string }
+  /** It is not FAILED (nothing was written). */
+  | "not-failed"
+  /** No such row. */
+  | "missing";
+
+/** How many rows finished in one minute with one status. */
+export interface MinuteCount {
+  /** The minute's start, epoch ms (a multiple of 60 000). */
+  readonly minute: number;
+  readonly status: "SUCCESSFUL" | "FAILED";
+  readonly count: number;
+}
+
+/** The times of one finished row, for wait and run time figures. */
+export interface FinishedTimes {
+  readonly status: "SUCCESSFUL" | "FAILED";
+  readonly enqueuedAt: number;
+  /** Null when it was cancelled before any attempt. */
+  readonly startedAt: number | null;
+  readonly finishedAt: number;
+}
+
 /** A page of `list()`. */
 export interface ListPage {
   readonly rows: readonly TaskRow[];
@@ -267,6 +304,36 @@ export interface TaskStore {
 
   /** How many rows per (queue, status). */
   counts(): Promise<ReadonlyArray<{ queueName: string; status: TaskResultStatus; count: number }>>;
+
+  /**
+   * The newest `changedAt` of any row (0 when there is none): the dashboard's live feed asks this
+   * cheap question every poll, and reads rows only when the answer moved (or is under a second
+   * old: a second change in the same millisecond leaves it as it was).
+   */
+  latestChange(): Promise<number>;
+
+  /**
+   * Rows whose `changedAt` is at or after `since`, oldest change first, at most `limit` (capped at
+   * 500): the live feed passes the last `changedAt` it saw and drops rows it already saw in the
+   * same state. The feed relies on rows becoming visible in `changedAt` order: true of SQLite,
+   * whose writers take turns; a dialect whose writers commit concurrently must keep it too (or
+   * the feed misses a change until the row changes again; the page's own refresh still shows it).
+   */
+  changedSince(since: number, limit: number): Promise<TaskRow[]>;
+
+  /** Rows finished at or after `since`, counted per minute (of `finishedAt`) and status, oldest minute first. */
+  finishedPerMinute(since: number): Promise<MinuteCount[]>;
+
+  /** The times of the newest `limit` (capped at 10 000) rows finished at or after `since`, newest first. */
+  finishedTimings(since: number, limit: number): Promise<FinishedTimes[]>;
+
+  /**
+   * Enqueues a FAILED row's task again, in one transaction: a new READY row `newId` with the same
+   * task, queue, priority, arguments and attempt options (run_after cleared), whose `reenqueuedFrom`
+   * names the old row, and the old row's `reenqueuedAs` set to it. A FAILED row is re-enqueued at
+   * most once (two clicks make one row); re-enqueue the new row if it fails too.
+   */
+  reenqueue(id: string, newId: string): Promise<ReenqueueOutcome>;
 
   /**
    * Calls `listener` when rows may have become ready (an enqueue or a retry committed), so a worker

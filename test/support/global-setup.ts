@@ -34,6 +34,7 @@ function ensureBuilt(): void {
       if (!exists(join(out, "cli", "main.js"))) throw new Error(`Build of dist/ failed:\n${output}`);
       console.warn(`tsc reported errors while building dist/ for the CLI tests:\n${output}`);
     }
+    execFileSync(process.execPath, [join(root, "scripts", "copy-static.mjs"), out], { cwd: root, stdio: "pipe" });
     for (const file of listFiles(out)) {
       const target = join(root, "dist", relative(out, file));
       mkdirSync(dirname(target), { recursive: true });

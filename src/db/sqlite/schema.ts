@@ -89,6 +89,20 @@ CREATE TABLE ${SLOTS} (
 );
 `,
   },
+  {
+    version: 3,
+    description: "change times for the dashboard's live feed; re-enqueue links",
+    sql: `
+-- set by every statement that changes what a result shows (not by lease renewals)
+ALTER TABLE ${TASKS} ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+-- a row made by re-enqueuing a FAILED one names it; the FAILED one names the row made from it
+ALTER TABLE ${TASKS} ADD COLUMN reenqueued_from TEXT;
+ALTER TABLE ${TASKS} ADD COLUMN reenqueued_as TEXT;
+UPDATE ${TASKS} SET changed_at = max(enqueued_at, ifnull(last_attempted_at, 0), ifnull(finished_at, 0));
+-- the live feed asks for the rows changed since its watermark
+CREATE INDEX ${TASKS}_changed ON ${TASKS} (changed_at);
+`,
+  },
 ];
 
 /** The newest schema this tasklane knows. */

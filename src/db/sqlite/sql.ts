@@ -18,6 +18,8 @@ const limit = (param: string) => `LIMIT CAST(${param} AS INTEGER)`;
 const FRESH_TOKEN = "lower(hex(randomblob(16)))";
 /** A claim's fence: only the holder of the current token may change a running row. */
 const FENCE = "id = @id AND claim_token = @token AND status = 'RUNNING'";
+/** Marks a row as changed for the dashboard's live feed. */
+const CHANGED = `changed_at = ${NOW}`;
 const RELEASE = "locked_by = NULL, lease_expires_at = NULL, claim_token = NULL";
 const APPEND_ERROR =
   "errors = json_insert(errors, '$[#]', json(@error)), exception_class_path = @errorClass, traceback = @traceback";
@@ -25,16 +27,16 @@ const APPEND_ERROR =
 const IN_QUEUES = "(@all = 1 OR queue_name IN (SELECT value FROM json_each(@queues)))";
 
 export const SQL = {
-  insert: `INSERT INTO ${TASKS} (id, status, enqueued_at, args, priority, task_path, queue_name, backend_name,
-      run_after, max_attempts, backoff_ms, timeout_ms)
-    VALUES (@id, 'READY', ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
+  insert: `INSERT INTO ${TASKS} (id, status, enqueued_at, changed_at, args, priority, task_path, queue_name,
+      backend_name, run_after, max_attempts, backoff_ms, timeout_ms)
+    VALUES (@id, 'READY', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
       @runAfter, @maxAttempts, @backoffMs, @timeoutMs)
     RETURNING ${COLUMNS}`,
 
   /** The task row of a schedule slot, written right after its slot row (same transaction). */
-  insertScheduled: `INSERT INTO ${TASKS} (id, status, enqueued_at, args, priority, task_path, queue_name, backend_name,
-      run_after, max_attempts, backoff_ms, timeout_ms, scheduled_at)
-    VALUES (@id, 'READY', ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
+  insertScheduled: `INSERT INTO ${TASKS} (id, status, enqueued_at, changed_at, args, priority, task_path, queue_name,
+      backend_name, run_after, max_attempts, backoff_ms, timeout_ms, scheduled_at)
+    VALUES (@id, 'READY', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
       @runAfter, @maxAttempts, @backoffMs, @timeoutMs, @slotAt)
     RETURNING ${COLUMNS}`,
 
@@ -51,9 +53,9 @@ export const SQL = {
   lastSlot: `SELECT max(slot_at) AS last FROM ${SLOTS} WHERE schedule_name = ?`,
 
   /** A row born FAILED: enqueued with a signal that had already aborted, so no worker may ever claim it. */
-  insertCancelled: `INSERT INTO ${TASKS} (id, status, enqueued_at, finished_at, args, priority, task_path, queue_name,
-      backend_name, run_after, max_attempts, backoff_ms, timeout_ms, errors, exception_class_path, traceback)
-    VALUES (@id, 'FAILED', ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
+  insertCancelled: `INSERT INTO ${TASKS} (id, status, enqueued_at, finished_at, changed_at, args, priority, task_path,
+      queue_name, backend_name, run_after, max_attempts, backoff_ms, timeout_ms, errors, exception_class_path, traceback)
+    VALUES (@id, 'FAILED', ${NOW}, ${NOW}, ${NOW}, @args, @priority, @taskPath, @queueName, @backendName,
       @runAfter, @maxAttempts, @backoffMs, @timeoutMs, json_array(json(@error)), @errorClass, @traceback)
     RETURNING ${COLUMNS}`,
 
@@ -61,7 +63,7 @@ export const SQL = {
 
   claim: `UPDATE ${TASKS} SET status = 'RUNNING', started_at = ifnull(started_at, ${NOW}),
       last_attempted_at = ${NOW}, worker_ids = json_insert(worker_ids, '$[#]', @worker),
-      locked_by = @worker, lease_expires_at = ${NOW} + @leaseMs, claim_token = ${FRESH_TOKEN}
+      locked_by = @worker, lease_expires_at = ${NOW} + @leaseMs, claim_token = ${FRESH_TOKEN}, ${CHANGED}
     WHERE seq IN (
       SELECT seq FROM ${TASKS}
       WHERE status = 'READY' AND (run_after IS NULL OR run_after <= ${NOW}) AND ${IN_QUEUES}
@@ -74,24 +76,24 @@ export const SQL = {
     WHERE ${FENCE} AND locked_by = @worker
     RETURNING cancel_requested`,
 
-  succeed: `UPDATE ${TASKS} SET status = 'SUCCESSFUL', return_value = @value, finished_at = ${NOW}, ${RELEASE}
+  succeed: `UPDATE ${TASKS} SET status = 'SUCCESSFUL', return_value = @value, finished_at = ${NOW}, ${RELEASE}, ${CHANGED}
     WHERE ${FENCE}`,
 
-  fail: `UPDATE ${TASKS} SET status = 'FAILED', ${APPEND_ERROR}, finished_at = ${NOW}, ${RELEASE}
+  fail: `UPDATE ${TASKS} SET status = 'FAILED', ${APPEND_ERROR}, finished_at = ${NOW}, ${RELEASE}, ${CHANGED}
     WHERE ${FENCE}`,
 
   /**
    * A retry of a row whose cancel was asked for ends FAILED instead: the attempt ended on its own
    * before its worker could stop it, and the user still wants no further attempt.
    */
-  retry: `UPDATE ${TASKS} SET ${APPEND_ERROR}, ${RELEASE},
+  retry: `UPDATE ${TASKS} SET ${APPEND_ERROR}, ${RELEASE}, ${CHANGED},
       status = CASE WHEN cancel_requested IS NULL THEN 'READY' ELSE 'FAILED' END,
       run_after = CASE WHEN cancel_requested IS NULL THEN ${NOW} + @delayMs ELSE run_after END,
       finished_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE ${NOW} END
     WHERE ${FENCE}
     RETURNING status`,
 
-  progress: `UPDATE ${TASKS} SET progress = @progress WHERE ${FENCE}`,
+  progress: `UPDATE ${TASKS} SET progress = @progress, ${CHANGED} WHERE ${FENCE}`,
 
   expired: `SELECT seq, locked_by FROM ${TASKS}
     WHERE status = 'RUNNING' AND lease_expires_at <= ${NOW}
@@ -102,7 +104,7 @@ export const SQL = {
     WHERE seq = @seq AND status = 'RUNNING'
     RETURNING ${COLUMNS}`,
 
-  cancelReady: `UPDATE ${TASKS} SET status = 'FAILED', ${APPEND_ERROR}, finished_at = ${NOW}
+  cancelReady: `UPDATE ${TASKS} SET status = 'FAILED', ${APPEND_ERROR}, finished_at = ${NOW}, ${CHANGED}
     WHERE id = @id AND status = 'READY'`,
 
   cancelRunning: `UPDATE ${TASKS} SET cancel_requested = ifnull(cancel_requested, json(@error))
@@ -113,6 +115,32 @@ export const SQL = {
   /** Finished rows old enough to prune. `finished_at <= …` also lets SQLite use the partial index. */
   pruneWhere: `((status = 'SUCCESSFUL' AND finished_at <= ${NOW} - @minAgeMs)
       OR (status = 'FAILED' AND finished_at <= ${NOW} - @failedMinAgeMs)) AND ${IN_QUEUES}`,
+
+  latestChange: `SELECT ifnull(max(changed_at), 0) AS latest FROM ${TASKS}`,
+
+  /** Oldest change first: the live feed moves its watermark to the last row it got. */
+  changedSince: `SELECT ${COLUMNS} FROM ${TASKS} WHERE changed_at >= @since ORDER BY changed_at ${limit("@limit")}`,
+
+  /** Finished rows per minute and status; the status term lets SQLite walk the finished index. */
+  finishedPerMinute: `SELECT finished_at / 60000 AS minute, status, count(*) AS count FROM ${TASKS}
+    WHERE status IN ('SUCCESSFUL', 'FAILED') AND finished_at >= @since
+    GROUP BY minute, status ORDER BY minute, status`,
+
+  finishedTimings: `SELECT status, enqueued_at, started_at, finished_at FROM ${TASKS}
+    WHERE status IN ('SUCCESSFUL', 'FAILED') AND finished_at >= @since
+    ORDER BY finished_at DESC ${limit("@limit")}`,
+
+  /** The FAILED row as a fresh READY one, linked to it; nothing when it is not FAILED or was re-enqueued already. */
+  reenqueue: `INSERT INTO ${TASKS} (id, status, enqueued_at, changed_at, args, priority, task_path, queue_name,
+      backend_name, run_after, max_attempts, backoff_ms, timeout_ms, reenqueued_from)
+    SELECT @newId, 'READY', ${NOW}, ${NOW}, args, priority, task_path, queue_name, backend_name, NULL,
+      max_attempts, backoff_ms, timeout_ms, id
+    FROM ${TASKS} WHERE id = @id AND status = 'FAILED' AND reenqueued_as IS NULL
+    RETURNING ${COLUMNS}`,
+
+  linkReenqueued: `UPDATE ${TASKS} SET reenqueued_as = @newId, ${CHANGED} WHERE id = @id`,
+
+  reenqueueState: `SELECT status, reenqueued_as FROM ${TASKS} WHERE id = ?`,
 
   counts: `SELECT queue_name, status, count(*) AS count FROM ${TASKS} GROUP BY queue_name, status
     ORDER BY queue_name, status`,

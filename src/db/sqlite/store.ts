@@ -8,10 +8,13 @@ import type {
   Claim,
   ClaimRequest,
   Expired,
+  FinishedTimes,
   ListPage,
   ListRequest,
+  MinuteCount,
   NewTaskRow,
   PruneRequest,
+  ReenqueueOutcome,
   RenewResult,
   Settlement,
   SlotKey,
@@ -27,6 +30,8 @@ import { listSql, pruneBatch, pruneCount, SQL } from "./sql.ts";
 /** Rows deleted per prune transaction: short enough that workers never wait long for the lock. */
 const PRUNE_BATCH = 1000;
 const LIST_CAP = 500;
+const TIMINGS_CAP = 10_000;
+const MINUTE = 60_000;
 /** SQLite's own busy wait blocks the event loop (and so a worker's lease renewals): keep it short. */
 const BLOCKING_BUSY_MS = 100;
 const DECODE = { json: (v: unknown) => JSON.parse(v as string), integer: (v: unknown) => v as number };
@@ -261,6 +266,61 @@ export class SqliteStore implements TaskStore {
       count: number;
     }[];
     return rows.map((r) => ({ queueName: r.queue_name, status: r.status, count: r.count }));
+  }
+
+  async latestChange(): Promise<number> {
+    const row = (await this.#run("latestChange", () => this.#stmt(SQL.latestChange).get())) as { latest: number };
+    return row.latest;
+  }
+
+  async changedSince(since: number, limit: number): Promise<TaskRow[]> {
+    wholeAtLeast("changedSince: limit", limit, 1);
+    const params = { since, limit: Math.min(limit, LIST_CAP) };
+    const raws = (await this.#run("changedSince", () => this.#stmt(SQL.changedSince).all(params))) as Row[];
+    return raws.map((raw) => toTaskRow(raw, DECODE));
+  }
+
+  async finishedPerMinute(since: number): Promise<MinuteCount[]> {
+    const rows = (await this.#run("finishedPerMinute", () => this.#stmt(SQL.finishedPerMinute).all({ since }))) as {
+      minute: number;
+      status: MinuteCount["status"];
+      count: number;
+    }[];
+    return rows.map((r) => ({ minute: r.minute * MINUTE, status: r.status, count: r.count }));
+  }
+
+  async finishedTimings(since: number, limit: number): Promise<FinishedTimes[]> {
+    wholeAtLeast("finishedTimings: limit", limit, 1);
+    const params = { since, limit: Math.min(limit, TIMINGS_CAP) };
+    const rows = (await this.#run("finishedTimings", () => this.#stmt(SQL.finishedTimings).all(params))) as {
+      status: FinishedTimes["status"];
+      enqueued_at: number;
+      started_at: number | null;
+      finished_at: number;
+    }[];
+    return rows.map((r) => ({
+      status: r.status,
+      enqueuedAt: r.enqueued_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  async reenqueue(id: string, newId: string): Promise<ReenqueueOutcome> {
+    const outcome = await this.#write("reenqueue", (): ReenqueueOutcome => {
+      const raw = this.#stmt(SQL.reenqueue).get({ id, newId }) as Row | undefined;
+      if (raw !== undefined) {
+        this.#stmt(SQL.linkReenqueued).run({ id, newId });
+        return { row: toTaskRow(raw, DECODE) };
+      }
+      const old = this.#stmt(SQL.reenqueueState).get(id) as
+        | { status: string; reenqueued_as: string | null }
+        | undefined;
+      if (old === undefined) return "missing";
+      return old.reenqueued_as === null ? "not-failed" : { existing: old.reenqueued_as };
+    });
+    if (typeof outcome === "object" && "row" in outcome) this.#notifyReady();
+    return outcome;
   }
 
   onReady(listener: () => void): () => void {

@@ -49,6 +49,9 @@ describe.each(stores)("$dialect store: reading", (dialect) => {
       leaseExpiresAt: null,
       cancelRequested: null,
       scheduledAt: null,
+      changedAt: row.enqueuedAt,
+      reenqueuedFrom: null,
+      reenqueuedAs: null,
     });
     expect(Math.abs(row.enqueuedAt - before)).toBeLessThan(60_000);
     expect(await store.get(fields.id)).toEqual(row);

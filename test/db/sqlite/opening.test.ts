@@ -9,6 +9,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../../../src/db/open-store.ts";
 import { loadSqliteDriver } from "../../../src/db/sqlite/driver.ts";
 import { openSqliteFile } from "../../../src/db/sqlite/open.ts";
+import { MIGRATION_STEPS } from "../../../src/db/sqlite/schema.ts";
 import { newRow } from "../support/rows.ts";
 import { snapshot } from "./support.ts";
 
@@ -102,7 +103,7 @@ describe("opening a file that is not a usable tasklane database", () => {
     expect(Object.keys(before)).toEqual(["tasks.db"]);
     const error = await refusal(path);
     expect(error.message).toBe(
-      `${path} has schema version 7, newer than this tasklane knows (2): upgrade tasklane to use it`,
+      `${path} has schema version 7, newer than this tasklane knows (3): upgrade tasklane to use it`,
     );
     expect(snapshot(dir)).toEqual(before);
   });
@@ -148,9 +149,30 @@ describe("opening a file tasklane may use", () => {
       expect(db.prepare("SELECT version, description FROM tasklane_migrations").all()).toEqual([
         { version: 1, description: "tasks table with claim, lease and prune indexes" },
         { version: 2, description: "schedule slots, and the slot a task row was enqueued for" },
+        { version: 3, description: "change times for the dashboard's live feed; re-enqueue links" },
       ]);
     } finally {
       db.close();
+    }
+  });
+
+  it("brings a version 1 database with rows up to date, giving each row a change time", async () => {
+    const path = join(dir, "v1.db");
+    const v1 = new Driver(path);
+    v1.exec(MIGRATION_STEPS[0]!.sql);
+    v1.prepare("INSERT INTO tasklane_migrations VALUES (1, 'v1', 0)").run();
+    v1.prepare(
+      `INSERT INTO tasklane_tasks (id, status, enqueued_at, last_attempted_at, finished_at, args, priority, task_path,
+         queue_name, backend_name, max_attempts) VALUES ('old', 'FAILED', 1000, 2000, 3000, '[]', 0, 'm#t', 'default', 'db', 1)`,
+    ).run();
+    v1.close();
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      expect(await store.get("old")).toMatchObject({ changedAt: 3000, reenqueuedFrom: null, reenqueuedAs: null });
+      expect((await store.changedSince(2500, 10)).map((r) => r.id)).toEqual(["old"]);
+      expect(await store.reenqueue("old", "new")).toHaveProperty("row.reenqueuedFrom", "old");
+    } finally {
+      await store.close();
     }
   });
 

@@ -38,3 +38,18 @@ it("prunes through the finished index", () => {
   expect(detail).toContain("tasklane_tasks_finished");
   expect(detail).not.toMatch(/SCAN tasklane_tasks(?! USING)/);
 });
+
+it("finds the rows changed since a watermark, and the latest change, through the change index", () => {
+  expect(plan(SQL.latestChange, {})).toContain("tasklane_tasks_changed");
+  const detail = plan(SQL.changedSince, { since: 0, limit: 5 });
+  expect(detail).toContain("USING INDEX tasklane_tasks_changed");
+  expect(detail).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+});
+
+it("reads finished rows for the chart through the finished index", () => {
+  for (const sql of [SQL.finishedPerMinute, SQL.finishedTimings]) {
+    const detail = plan(sql, { since: 0, limit: 5 });
+    expect(detail).toContain("tasklane_tasks_finished");
+    expect(detail).not.toMatch(/SCAN tasklane_tasks(?! USING)/);
+  }
+});
