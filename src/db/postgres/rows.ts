@@ -14,6 +14,7 @@ const TIMES = new Set<string>([
   "finished_at",
   "run_after",
   "lease_expires_at",
+  "changed_at",
 ]);
 
 /** The SELECT / RETURNING list that `toRow` reads, for the table (or CTE) named `t`. */

@@ -10,7 +10,7 @@ import type { PgConnection, PoolClient } from "./connection.ts";
  */
 
 /** What this tasklane knows; a database recording a higher version was migrated by a newer tasklane. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
@@ -91,6 +91,37 @@ const STEPS: readonly Step[] = [
         recorded_at timestamptz NOT NULL,
         UNIQUE (schedule_name, slot_at)
       );
+    `,
+  },
+  {
+    version: 3,
+    description: "changed_at (kept by a trigger) and re-enqueue links, for the dashboard",
+    // A trigger rather than a term in every statement: what a result shows changing is decided in
+    // one place, and a lease renewal (only lease_expires_at) does not count.
+    sql: (s) => `
+      ALTER TABLE "${s}".tasklane_tasks ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();
+      ALTER TABLE "${s}".tasklane_tasks ADD COLUMN reenqueued_from text;
+      ALTER TABLE "${s}".tasklane_tasks ADD COLUMN reenqueued_as text;
+      UPDATE "${s}".tasklane_tasks SET changed_at = greatest(enqueued_at, last_attempted_at, finished_at);
+      CREATE INDEX tasklane_tasks_changed ON "${s}".tasklane_tasks (changed_at);
+      CREATE FUNCTION "${s}".tasklane_touch() RETURNS trigger LANGUAGE plpgsql AS $body$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          -- now(), as enqueued_at: a new row changed when it was enqueued.
+          NEW.changed_at := now();
+        ELSIF
+           (NEW.status, NEW.started_at, NEW.last_attempted_at, NEW.finished_at, NEW.run_after, NEW.progress,
+            NEW.errors, NEW.worker_ids, NEW.return_value, NEW.cancel_requested, NEW.reenqueued_as)
+           IS DISTINCT FROM
+           (OLD.status, OLD.started_at, OLD.last_attempted_at, OLD.finished_at, OLD.run_after, OLD.progress,
+            OLD.errors, OLD.worker_ids, OLD.return_value, OLD.cancel_requested, OLD.reenqueued_as) THEN
+          NEW.changed_at := clock_timestamp();
+        END IF;
+        RETURN NEW;
+      END
+      $body$;
+      CREATE TRIGGER tasklane_touch BEFORE INSERT OR UPDATE ON "${s}".tasklane_tasks
+        FOR EACH ROW EXECUTE FUNCTION "${s}".tasklane_touch();
     `,
   },
 ];

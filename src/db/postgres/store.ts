@@ -6,10 +6,13 @@ import type {
   Claim,
   ClaimRequest,
   Expired,
+  FinishedTimes,
   ListPage,
   ListRequest,
+  MinuteCount,
   NewTaskRow,
   PruneRequest,
+  ReenqueueOutcome,
   RenewResult,
   Settlement,
   SlotKey,
@@ -18,7 +21,9 @@ import type {
   TaskStore,
 } from "../store.ts";
 import * as claims from "./claims.ts";
+import { wholeAtLeast } from "./claims.ts";
 import { PgConnection, type PgStoreEvent } from "./connection.ts";
+import * as dashboard from "./dashboard.ts";
 import type { PgModule } from "./driver.ts";
 import { PgListener } from "./listener.ts";
 import * as reads from "./reads.ts";
@@ -192,6 +197,35 @@ export class PgStore implements TaskStore {
   async counts(): ReturnType<TaskStore["counts"]> {
     await this.migrate();
     return reads.counts(this.connection, this.names);
+  }
+
+  async latestChange(): Promise<number> {
+    await this.migrate();
+    return dashboard.latestChange(this.connection, this.names);
+  }
+
+  async changedSince(since: number, limit: number): Promise<TaskRow[]> {
+    wholeAtLeast("changedSince: limit", limit, 1);
+    await this.migrate();
+    return dashboard.changedSince(this.connection, this.names, since, limit);
+  }
+
+  async finishedPerMinute(since: number): Promise<MinuteCount[]> {
+    await this.migrate();
+    return dashboard.finishedPerMinute(this.connection, this.names, since);
+  }
+
+  async finishedTimings(since: number, limit: number): Promise<FinishedTimes[]> {
+    wholeAtLeast("finishedTimings: limit", limit, 1);
+    await this.migrate();
+    return dashboard.finishedTimings(this.connection, this.names, since, limit);
+  }
+
+  async reenqueue(id: string, newId: string): Promise<ReenqueueOutcome> {
+    await this.migrate();
+    const outcome = await dashboard.reenqueue(this.connection, this.names, id, newId);
+    if (typeof outcome === "object" && "row" in outcome) this.fireReady();
+    return outcome;
   }
 
   /**
