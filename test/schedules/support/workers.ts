@@ -1,15 +1,12 @@
 /**
- * Real `tasklane worker` processes (the built CLI) evaluating schedules on one SQLite file, each
+ * Real `tasklane worker` processes (the built CLI) evaluating schedules on one database, each
  * with a clock the test drives over the IPC channel (`TASKLANE_TEST_CLOCK`): the test moves every
  * worker's clock to the same instant at once and waits until each has finished the evaluation it
  * caused, so the workers race for the same slots without anyone sleeping through real minutes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Driver from "better-sqlite3";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const CLI = join(ROOT, "dist", "cli", "main.js");
@@ -20,49 +17,6 @@ const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
-
-export interface ScheduleDatabase {
-  readonly dir: string;
-  readonly file: string;
-  /** Writes a config file (database backend `default`, queues default and reports) with these schedules. */
-  config(name: string, schedules: readonly object[]): string;
-  /** The slots table, oldest first. */
-  slots(): { schedule_name: string; slot_at: number; task_id: string }[];
-  /** The task rows, in enqueue order. */
-  tasks(): { id: string; status: string; args: string; scheduled_at: number | null; return_value: string | null }[];
-  remove(): void;
-}
-
-export function scheduleDatabase(): ScheduleDatabase {
-  const dir = mkdtempSync(join(tmpdir(), "tasklane-sched-"));
-  const file = join(dir, "tasks.db");
-  const read = <T>(sql: string): T[] => {
-    const db = new Driver(file, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare(sql).all() as T[];
-    } finally {
-      db.close();
-    }
-  };
-  return {
-    dir,
-    file,
-    config(name, schedules) {
-      const path = join(dir, `${name}.json`);
-      const entry = {
-        backend: "database",
-        queues: ["default", "reports"],
-        options: { url: `sqlite:${file}` },
-        schedules,
-      };
-      writeFileSync(path, JSON.stringify({ default: entry }, null, 2));
-      return path;
-    },
-    slots: () => read("SELECT schedule_name, slot_at, task_id FROM tasklane_schedule_slots ORDER BY slot_at, rowid"),
-    tasks: () => read("SELECT id, status, args, scheduled_at, return_value FROM tasklane_tasks ORDER BY seq"),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 export interface ClockedWorker {
   /** Resolves once the worker listens for its clock (it evaluates schedules). */
