@@ -7,7 +7,7 @@ import { inject } from "vitest";
  * of its own on it (so files run in parallel without seeing each other's rows).
  *
  *   const server = postgresTestServer();
- *   describe.skipIf(server.skip)("…", () => { let url; beforeAll(async () => { url = await server.freshDatabase(); }); … });
+ *   describeWhere(server.skip === undefined)("…", () => { let url; beforeAll(async () => { url = await server.freshDatabase(); }); … });
  */
 
 export interface PostgresTestServer {

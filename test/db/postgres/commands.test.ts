@@ -3,10 +3,11 @@
  * socket through `?host=`), as a user runs them: only the URL differs from SQLite.
  */
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { closeAll } from "../../../src/index.ts";
 import { add } from "../../fixtures/db/tasks.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { cli, type Database, tempDatabase, worker } from "../support.ts";
 
 const server = postgresTestServer();
@@ -27,7 +28,7 @@ async function freshDb(): Promise<Database> {
   return db;
 }
 
-describe.skipIf(server.skip)("tasklane on PostgreSQL", () => {
+describeWhere(server.skip === undefined)("tasklane on PostgreSQL", () => {
   it("an idle worker is woken by the enqueue's NOTIFY; the app's wait() sees the task finish", async () => {
     const d = await freshDb();
     d.use();

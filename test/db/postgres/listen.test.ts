@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
 import { spawnTs } from "../../support/children.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { claimAll, newRow } from "./fixtures.ts";
 
 /*
@@ -23,7 +24,7 @@ function nextWake(store: PgStore): { woken: Promise<void>; stop: () => void } {
   return { woken, stop };
 }
 
-describe.skipIf(server.skip)("onReady and waitFinished through LISTEN/NOTIFY", () => {
+describeWhere(server.skip === undefined)("onReady and waitFinished through LISTEN/NOTIFY", () => {
   let url = "";
   let a: PgStore;
   let b: PgStore;

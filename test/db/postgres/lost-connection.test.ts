@@ -1,10 +1,11 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { PgStoreEvent } from "../../../src/db/postgres/connection.ts";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
 import { type PgProxy, startProxy } from "../../support/pg-proxy.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { claimAll, newRow } from "./fixtures.ts";
 
 /*
@@ -14,7 +15,7 @@ import { claimAll, newRow } from "./fixtures.ts";
 
 const server = postgresTestServer();
 
-describe.skipIf(server.skip)("a connection lost after COMMIT", () => {
+describeWhere(server.skip === undefined)("a connection lost after COMMIT", () => {
   let proxy: PgProxy;
   let store: PgStore;
   let direct: PgStore;

@@ -5,13 +5,14 @@
  * The oracle is the log each task appends `label resultId:attempt` to (O_APPEND, one write a line).
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import type { DatabaseBackend } from "../../../src/backends/database.ts";
 import type { TaskRow, TaskStore } from "../../../src/db/store.ts";
 import { closeAll, getBackend } from "../../../src/index.ts";
 import { record } from "../../fixtures/db/tasks.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.ts";
+import { describeWhere } from "../../support/where.ts";
 import { type Database, type Run, tempDatabase, until, worker } from "../support.ts";
 
 const server = postgresTestServer();
@@ -112,7 +113,7 @@ async function stopAll(): Promise<void> {
   for (const run of runs) expect((await run.exited).code, run.stderr().slice(-3000)).toBe(0);
 }
 
-describe.skipIf(server.skip)("tasklane worker: three workers on one PostgreSQL database", () => {
+describeWhere(server.skip === undefined)("tasklane worker: three workers on one PostgreSQL database", () => {
   it("run each of 5,000 tasks exactly once; nothing is left READY or RUNNING", { timeout: 240_000 }, async () => {
     databaseUrl = await server.freshDatabase();
     // The default lease: this is about claims, not about leases running out on a loaded machine.

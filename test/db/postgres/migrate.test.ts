@@ -1,17 +1,18 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { openStore } from "../../../src/db/open-store.ts";
 import { SCHEMA_VERSION } from "../../../src/db/postgres/schema.ts";
 import { TaskStoreError } from "../../../src/errors.ts";
 import { spawnTs } from "../../support/children.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { newRow } from "./fixtures.ts";
 
 const server = postgresTestServer();
 const migrateChild = fileURLToPath(new URL("../../fixtures/postgres/migrate-on-cue.ts", import.meta.url));
 
-describe.skipIf(server.skip)("PostgreSQL migrations", () => {
+describeWhere(server.skip === undefined)("PostgreSQL migrations", () => {
   let url = "";
   let sql: pg.Client;
 

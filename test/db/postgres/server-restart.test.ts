@@ -1,11 +1,12 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { PgStoreEvent } from "../../../src/db/postgres/connection.ts";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
 import { TaskStoreError } from "../../../src/errors.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.ts";
+import { describeWhere } from "../../support/where.ts";
 import { newRow } from "./fixtures.ts";
 
 /*
@@ -17,7 +18,7 @@ import { newRow } from "./fixtures.ts";
 const shared = postgresTestServer();
 const ROWS = 400;
 
-describe.skipIf(shared.skip)("a PostgreSQL server restarted under a claim loop", () => {
+describeWhere(shared.skip === undefined)("a PostgreSQL server restarted under a claim loop", () => {
   let server: PostgresServer;
   let worker: PgStore;
   let watcher: PgStore;
@@ -89,7 +90,7 @@ describe.skipIf(shared.skip)("a PostgreSQL server restarted under a claim loop",
   });
 });
 
-describe.skipIf(shared.skip)("a PostgreSQL server with no connection left", () => {
+describeWhere(shared.skip === undefined)("a PostgreSQL server with no connection left", () => {
   let server: PostgresServer;
   const hogs: pg.Client[] = [];
 

@@ -1,16 +1,17 @@
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
 import { spawnTs } from "../../support/children.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { newRow } from "./fixtures.ts";
 
 const server = postgresTestServer();
 const claimLoop = fileURLToPath(new URL("../../fixtures/postgres/claim-loop.ts", import.meta.url));
 const ROWS = 5000;
 
-describe.skipIf(server.skip)("SKIP LOCKED claims from three processes", () => {
+describeWhere(server.skip === undefined)("SKIP LOCKED claims from three processes", () => {
   let url = "";
   let store: PgStore;
 

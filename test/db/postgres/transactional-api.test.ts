@@ -6,15 +6,16 @@
  * lower-priority one enqueued after it outside the transaction.
  */
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { closeAll, InvalidTask, withTransaction } from "../../../src/index.ts";
 import { record } from "../../fixtures/db/tasks.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { type Database, type Run, tempDatabase, worker } from "../support.ts";
 
 const server = postgresTestServer();
 
-describe.skipIf(server.skip)("withTransaction: enqueue in the application's transaction", () => {
+describeWhere(server.skip === undefined)("withTransaction: enqueue in the application's transaction", () => {
   let url = "";
   let db: Database;
   let run: Run;

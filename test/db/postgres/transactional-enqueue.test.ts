@@ -1,8 +1,9 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { claimAll, newRow } from "./fixtures.ts";
 
 /*
@@ -15,7 +16,7 @@ import { claimAll, newRow } from "./fixtures.ts";
 
 const server = postgresTestServer();
 
-describe.skipIf(server.skip)("enqueue through the application's transaction (SqlExecutor)", () => {
+describeWhere(server.skip === undefined)("enqueue through the application's transaction (SqlExecutor)", () => {
   let url = "";
   let store: PgStore;
   let app: pg.Client;

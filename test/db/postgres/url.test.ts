@@ -3,6 +3,7 @@ import { openStore } from "../../../src/db/open-store.ts";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import { InvalidTaskBackend, TaskStoreError } from "../../../src/errors.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
+import { describeWhere } from "../../support/where.ts";
 import { newRow } from "./fixtures.ts";
 
 const server = postgresTestServer();
@@ -64,7 +65,7 @@ describe("postgres:// URLs: the location never carries the password", () => {
   });
 });
 
-describe.skipIf(server.skip)("postgres:// URLs against a real server", () => {
+describeWhere(server.skip === undefined)("postgres:// URLs against a real server", () => {
   let database = "";
   beforeAll(async () => {
     database = /^postgres:\/\/\/([^?]+)/.exec(await server.freshDatabase())?.[1] ?? "";
