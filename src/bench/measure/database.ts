@@ -9,9 +9,9 @@ import type { TaskStore } from "../../db/store.ts";
 import { closeAll, configure, getBackend, Task, type TaskResult } from "../../index.ts";
 import { sleep } from "../contenders/contender.ts";
 import { benchFile } from "../paths.ts";
-import { quantileSorted } from "../stats.ts";
 import type { BenchOptions, CallQuantiles, DatabaseSection } from "../types.ts";
 import { WorkerProcess } from "./db-worker.ts";
+import { callQuantiles } from "./enqueue.ts";
 import { repeatRuns } from "./repeat.ts";
 
 /** The concurrency the goals are stated at, and the one it is compared with. */
@@ -210,15 +210,7 @@ export class DatabaseBench {
       times[i] = (performance.now() - t0) * 1000;
     }
     await this.#runAll(Promise.resolve(ids));
-    times.sort((a, b) => a - b);
-    const round = (us: number) => Math.round(us * 1000) / 1000;
-    return {
-      calls,
-      p50Us: round(quantileSorted(times, 0.5)),
-      p90Us: round(quantileSorted(times, 0.9)),
-      p99Us: round(quantileSorted(times, 0.99)),
-      maxUs: round(times[times.length - 1] ?? Number.NaN),
-    };
+    return callQuantiles(times);
   }
 
   /**

@@ -5,9 +5,9 @@ import { closeAll, configure, Task, type TaskResult } from "../../index.ts";
 import { sleep } from "../contenders/contender.ts";
 import { benchFile } from "../paths.ts";
 import { findPostgresBin, type PostgresServer, startPostgres } from "../postgres-server.ts";
-import { quantileSorted } from "../stats.ts";
 import type { BenchOptions, CallQuantiles, PostgresSection } from "../types.ts";
 import { WorkerProcess } from "./db-worker.ts";
+import { callQuantiles } from "./enqueue.ts";
 import { repeatRuns } from "./repeat.ts";
 
 /** Worker processes the flood runs through, each at PG_CONCURRENCY. */
@@ -214,14 +214,6 @@ export class PostgresBench {
       await this.#enqueue();
       times[i] = (performance.now() - t0) * 1000;
     }
-    times.sort((a, b) => a - b);
-    const round = (us: number) => Math.round(us * 1000) / 1000;
-    return {
-      calls,
-      p50Us: round(quantileSorted(times, 0.5)),
-      p90Us: round(quantileSorted(times, 0.9)),
-      p99Us: round(quantileSorted(times, 0.99)),
-      maxUs: round(times[times.length - 1] ?? Number.NaN),
-    };
+    return callQuantiles(times);
   }
 }

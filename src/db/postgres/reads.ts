@@ -36,21 +36,24 @@ export function enqueueStatement(names: Channels, row: NewTaskRow): { text: stri
              CASE WHEN ins.status = 'READY' AND (ins.run_after IS NULL OR ins.run_after <= now())
                THEN pg_notify($11, ins.queue_name) END AS woke
            FROM ins`,
-    values: [
-      row.id,
-      row.taskPath,
-      row.queueName,
-      row.backendName,
-      row.priority,
-      JSON.stringify(row.args),
-      row.runAfter,
-      row.maxAttempts,
-      row.backoffMs,
-      row.timeoutMs,
-      names.ready,
-      cancelled === null ? null : JSON.stringify(cancelled),
-    ],
+    values: [...newRowValues(row), names.ready, cancelled === null ? null : JSON.stringify(cancelled)],
   };
+}
+
+/** $1..$10 of every statement that inserts a new row: id, task, queue, backend, priority, args, run_after (ms), attempt options. */
+export function newRowValues(row: NewTaskRow): unknown[] {
+  return [
+    row.id,
+    row.taskPath,
+    row.queueName,
+    row.backendName,
+    row.priority,
+    JSON.stringify(row.args),
+    row.runAfter,
+    row.maxAttempts,
+    row.backoffMs,
+    row.timeoutMs,
+  ];
 }
 
 /**

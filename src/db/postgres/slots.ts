@@ -1,5 +1,6 @@
 import type { NewTaskRow, SlotKey, TaskRow } from "../store.ts";
 import type { PgConnection } from "./connection.ts";
+import { newRowValues } from "./reads.ts";
 import { type PgRow, rowColumns, toRow } from "./rows.ts";
 import type { Channels } from "./sql-names.ts";
 
@@ -32,21 +33,7 @@ export async function enqueueSlot(
     SELECT ${rowColumns("ins")},
       CASE WHEN ins.run_after IS NULL OR ins.run_after <= now() THEN pg_notify($13, ins.queue_name) END AS woke
     FROM ins`;
-  const values = [
-    row.id,
-    row.taskPath,
-    row.queueName,
-    row.backendName,
-    row.priority,
-    JSON.stringify(row.args),
-    row.runAfter,
-    row.maxAttempts,
-    row.backoffMs,
-    row.timeoutMs,
-    slot.scheduleName,
-    slot.slotAt,
-    names.ready,
-  ];
+  const values = [...newRowValues(row), slot.scheduleName, slot.slotAt, names.ready];
   return c.run("enqueueSlot", async (attempt) => {
     const result = await c.pool.query({ text, values });
     const inserted = result.rows[0] as PgRow | undefined;
