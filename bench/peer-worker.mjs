@@ -1,5 +1,6 @@
-// The worker file of the tinypool and piscina baselines: the same three functions as tasks.mjs,
+// The worker file of the tinypool and piscina baselines: the same four functions as tasks.mjs,
 // as named exports (both libraries pick one with `run(arg, { name })`), with no tasklane in between.
+import { largeArg } from "../dist/bench/payload-data.js";
 import { fib } from "./fib.mjs";
 
 export function noop() {
@@ -12,6 +13,14 @@ export function cpu(n) {
 
 export function payload(data) {
   return Array.isArray(data) ? data.length : 1;
+}
+
+const made = new Map();
+
+export function returns(bytes) {
+  let value = made.get(bytes);
+  if (value === undefined) made.set(bytes, (value = largeArg(bytes)));
+  return value;
 }
 
 export default noop;

@@ -68,11 +68,12 @@ export const MAX_JSON_DEPTH = 1000;
 const PATH_ENDS = 6;
 
 /*
- * The containers being copied, one entry per level in parallel arrays: the source, its copy, its
- * keys (null for an array) and the index of the child being copied. They are shared by every call
- * so that the common case (a short argument list) allocates nothing but the copy; a nested call
- * (a getter that enqueues) works above the caller's levels, and every call clears what it used.
- * The path is formatted from them only when something is wrong, so there is no string work either.
+ * The containers being walked, one entry per level in parallel arrays: the source, its copy (null
+ * when only checking), its keys (null for an array) and the index of the child being visited. They
+ * are shared by every call so that the common case (a short argument list) allocates nothing but
+ * the copy; a nested call (a getter that enqueues) works above the caller's levels, and every call
+ * clears what it used. The path is formatted from them only when something is wrong, so there is no
+ * string work either.
  */
 const sources: (object | null)[] = [];
 const copies: (JsonValue[] | { [key: string]: JsonValue } | null)[] = [];
@@ -86,17 +87,35 @@ let top = 0;
  * an explicit stack, not recursion, so no value can exhaust the call stack, however deep.
  *
  * @param root - the name of the value in error messages, e.g. `args` or `returnValue`.
- * @param size - when given, `size.bytes` grows by an upper bound of the value's UTF-8 JSON length
- *   (6 bytes per string character, the length of `\u0000`; 25 per number, the longest a double
- *   prints; brackets, quotes, colons and commas included), so a caller can enforce a payload limit
- *   without serialising every value: a value within the limit by this bound is within it as JSON.
  * @throws TypeError naming the path and the type, e.g. `args[0].when: Date is not JSON-serializable`,
  *   or the depth: `args[0][0]…[0]: nested deeper than 1000 levels`.
  */
-export function normalizeJson(value: unknown, root: string, size?: { bytes: number }): JsonValue {
+export function normalizeJson(value: unknown, root: string): JsonValue {
+  return walk(value, root, true);
+}
+
+/** Checks `value` against the JSON rules, as `normalizeJson` does (same errors), without copying it. */
+export function checkJson(value: unknown, root: string): void {
+  walk(value, root, false);
+}
+
+/**
+ * Checks `value` against the JSON rules (`checkJson`) and returns its JSON text: the one
+ * serialisation a value needs to cross to a worker, and a snapshot the caller cannot change
+ * afterwards, for about half the work of copying first (README, "Where the time goes"). A getter is
+ * read twice, once checked and once serialised; one that returns something else the second time is
+ * the caller's own doing.
+ * @throws TypeError as `normalizeJson`; RangeError past V8's longest string (about 512 MiB of JSON).
+ */
+export function encodeJson(value: unknown, root: string): string {
+  walk(value, root, false);
+  return JSON.stringify(value);
+}
+
+function walk(value: unknown, root: string, copying: boolean): JsonValue {
   const base = top;
   try {
-    const out = open(value, root, base, size);
+    const out = open(value, root, base, copying);
     while (top > base) {
       const d = top - 1;
       const i = indexes[d]!;
@@ -108,9 +127,9 @@ export function normalizeJson(value: unknown, root: string, size?: { bytes: numb
           continue;
         }
         indexes[d] = i + 1;
-        if (size) size.bytes += 1; // the comma
         if (!(i in source)) fail(root, base, "array hole");
-        (copies[d] as JsonValue[])[i] = open(source[i], root, base, size);
+        const child = open(source[i], root, base, copying);
+        if (copying) (copies[d] as JsonValue[])[i] = child;
       } else {
         if (i === keys.length) {
           pop();
@@ -118,9 +137,9 @@ export function normalizeJson(value: unknown, root: string, size?: { bytes: numb
         }
         indexes[d] = i + 1;
         const key = keys[i]!;
-        if (size) size.bytes += 6 * key.length + 4; // with quotes, colon and comma
+        const child = open((sources[d] as Record<string, unknown>)[key], root, base, copying);
+        if (!copying) continue;
         const copy = copies[d] as { [key: string]: JsonValue };
-        const child = open((sources[d] as Record<string, unknown>)[key], root, base, size);
         // defineProperty, not assignment, for "__proto__": it must stay an ordinary key.
         if (key === "__proto__") {
           Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
@@ -143,17 +162,16 @@ function pop(): void {
   keyLists[top] = null;
 }
 
-/** A scalar's normalised value, or a container's (still empty) copy with its level pushed. */
-function open(v: unknown, root: string, base: number, size: { bytes: number } | undefined): JsonValue {
+/**
+ * A scalar's normalised value, or a container's (still empty) copy with its level pushed; when not
+ * copying, a container gives null (nobody reads it).
+ */
+function open(v: unknown, root: string, base: number, copying: boolean): JsonValue {
   switch (typeof v) {
     case "string":
-      if (size) size.bytes += 6 * v.length + 2;
-      return v;
     case "boolean":
-      if (size) size.bytes += 5;
       return v;
     case "number":
-      if (size) size.bytes += 25;
       if (Number.isFinite(v)) return v === 0 ? 0 : v;
       return fail(root, base, Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
     case "object":
@@ -163,18 +181,17 @@ function open(v: unknown, root: string, base: number, size: { bytes: number } | 
     default:
       return fail(root, base, typeof v);
   }
-  if (size) size.bytes += 4;
   if (v === null) return null;
   for (let d = base; d < top; d++) if (sources[d] === v) return fail(root, base, "circular reference");
-  let copy: JsonValue[] | { [key: string]: JsonValue };
+  let copy: JsonValue[] | { [key: string]: JsonValue } | null = null;
   let keys: string[] | null = null;
   if (Array.isArray(v)) {
     if (Object.getPrototypeOf(v) !== Array.prototype) return fail(root, base, describe(v));
-    copy = new Array(v.length);
+    if (copying) copy = new Array(v.length);
   } else {
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto !== objectProto && proto !== null) return fail(root, base, describe(v));
-    copy = {};
+    if (copying) copy = {};
     keys = Object.keys(v);
   }
   if (top - base > MAX_JSON_DEPTH) {

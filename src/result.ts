@@ -80,14 +80,15 @@ export class TaskResult<Return = unknown> {
   readonly id: string;
   /** The task that was enqueued (with any `using()` changes). */
   readonly task: Task<never, Return>;
-  /** The arguments, normalised to JSON. */
-  readonly args: readonly JsonValue[];
   /** Alias of the backend that holds this result. */
   readonly backend: string;
 
   // The snapshot: every field below is set by #copy alone (the constructor calls it too), so a new
   // field is one line there, as Django's TASK_REFRESH_ATTRS lists them once for refresh and creation.
   #state!: ResultState;
+  // The state this result was made from: its arguments never change, and a pool backend's are only
+  // parsed from their JSON text when read.
+  readonly #origin: ResultState;
   #status!: TaskResultStatus;
   #enqueuedAt!: number;
   #startedAt!: number | null;
@@ -102,7 +103,7 @@ export class TaskResult<Return = unknown> {
   constructor(state: ResultState) {
     this.id = state.id;
     this.task = state.task as Task<never, Return>;
-    this.args = state.args;
+    this.#origin = state;
     this.backend = state.owner.alias;
     this.#copy(state);
   }
@@ -118,6 +119,11 @@ export class TaskResult<Return = unknown> {
     this.#workerIds = state.workerIds;
     this.#returnValue = state.returnValue;
     this.#progress = state.progress;
+  }
+
+  /** The arguments, normalised to JSON. */
+  get args(): readonly JsonValue[] {
+    return this.#origin.args;
   }
 
   get status(): TaskResultStatus {

@@ -7,16 +7,18 @@ import { toTaskError } from "./task-error.ts";
 
 /**
  * Runs one attempt of a task function, wherever it runs (inline, in a thread, in a child): inside
- * the task scope so `currentResultId()` works, with the return value checked against the JSON rules.
- * Synchronous functions give a synchronous outcome, which keeps a worker's loop free of promises
- * for the common no-op and CPU-bound cases.
+ * the task scope so `currentResultId()` works, with the return value checked against the JSON rules
+ * by `finish` (by default: normalised, a copy the task cannot change afterwards; a worker encodes it
+ * instead). Synchronous functions give a synchronous outcome, which keeps a worker's loop free of
+ * promises for the common no-op and CPU-bound cases.
  */
-export function runTask(
+export function runTask<V = JsonValue>(
   brand: TaskBrand,
   args: readonly JsonValue[],
   resultId: string,
   context: TaskContext | null,
-): Outcome | Promise<Outcome> {
+  finish: (value: unknown) => Outcome<V> = settle as (value: unknown) => Outcome<V>,
+): Outcome<V> | Promise<Outcome<V>> {
   let raw: unknown;
   try {
     const fn = brand.fn as (...a: unknown[]) => unknown;
@@ -25,11 +27,12 @@ export function runTask(
     return { ok: false, error: toTaskError(error) };
   }
   if (raw !== null && typeof raw === "object" && typeof (raw as PromiseLike<unknown>).then === "function") {
-    return Promise.resolve(raw).then(settle, (error: unknown) => ({ ok: false, error: toTaskError(error) }));
+    return Promise.resolve(raw).then(finish, (error: unknown) => ({ ok: false, error: toTaskError(error) }));
   }
-  return settle(raw);
+  return finish(raw);
 }
 
+/** A returned `undefined` is null; anything else is checked and copied. */
 function settle(value: unknown): Outcome {
   if (value === undefined) return { ok: true, value: null };
   try {

@@ -171,11 +171,24 @@ export abstract class BaseTaskBackend implements ResultOwner {
    * copied, before anything is stored or sent.
    * @throws TypeError naming the argument path that is not JSON.
    */
-  protected newState(task: AnyTask, args: readonly unknown[], size?: { bytes: number }): ResultState {
+  protected newState(task: AnyTask, args: readonly unknown[]): ResultState {
+    const copy = normalizeJson(args, "args") as JsonValue[];
+    return this.readyState(task, () => copy);
+  }
+
+  /**
+   * Creates the READY state for a new result whose arguments `args()` gives on first demand (a pool
+   * backend keeps their JSON text and parses it only if someone reads `result.args`).
+   */
+  protected readyState(task: AnyTask, args: () => JsonValue[]): ResultState {
+    let parsed: JsonValue[] | undefined;
     return {
       id: randomUUID(),
       task,
-      args: normalizeJson(args, "args", size) as JsonValue[],
+      get args() {
+        if (parsed === undefined) parsed = args();
+        return parsed;
+      },
       owner: this,
       status: TaskResultStatus.READY,
       enqueuedAt: Date.now(),

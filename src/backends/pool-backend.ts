@@ -1,5 +1,6 @@
 import { BackendClosed, PayloadTooLarge, QueueFull } from "../errors.ts";
 import { refuseInsideWorker } from "../in-worker.ts";
+import { encodeJson, type JsonValue } from "../json.ts";
 import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
 import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
@@ -8,6 +9,7 @@ import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
+import { JsonText } from "../wire/json-text.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 import type { BackendParams, CloseOptions } from "./base.ts";
 import { InMemoryBackend } from "./in-memory.ts";
@@ -15,6 +17,7 @@ import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
 
 /** One attempt of a result, as handed to the engine (which passes it back unchanged). */
 interface BackendJob extends PoolJob {
+  readonly args: JsonText;
   readonly state: ResultState;
 }
 
@@ -61,8 +64,6 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   readonly #options: ReturnType<typeof readPoolOptions>;
   #pool: WorkerPool | null = null;
   #nextKey = 1;
-  // The payload bound's accumulator, reused: enqueue is synchronous until it has been read.
-  readonly #size = { bytes: 0 };
 
   // A constructor argument, not an abstract field: a subclass's fields are not set yet while this
   // constructor runs, and `minWorkers` forks from here.
@@ -109,13 +110,11 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
           `${task.modulePath} was not enqueued: try again once some have finished, or raise maxQueued.`,
       );
     }
-    const size = this.#size;
-    size.bytes = 0;
-    const state = this.newState(task, args, size);
-    if (size.bytes > this.maxPayloadBytes) this.#checkPayload(state);
+    const text = this.#encodeArgs(task, args);
+    const state = this.readyState(task, () => JSON.parse(text) as JsonValue[]);
     this.admit(state);
     const signal = task.signal;
-    this.#submit(state, 1, task.runAfter === null ? null : task.runAfter.getTime());
+    this.#submit(state, new JsonText(text), 1, task.runAfter === null ? null : task.runAfter.getTime());
     if (signal?.aborted) await this.cancelState(state, signal.reason);
     return new TaskResult(state);
   }
@@ -154,14 +153,14 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
     return this.#pool?.pending ?? 0;
   }
 
-  /** Hands one attempt of `state` to the engine. */
-  #submit(state: ResultState, attempt: number, runAfter: number | null): void {
+  /** Hands one attempt of `state` (its arguments as `args`) to the engine. */
+  #submit(state: ResultState, args: JsonText, attempt: number, runAfter: number | null): void {
     const task = state.task;
     const job: BackendJob = {
       key: this.#nextKey++,
       moduleUrl: task.moduleUrl,
       exportName: task.name,
-      args: state.args,
+      args,
       priority: task.priority,
       lane: this.#options.laneOf.get(task.queueName) ?? SHARED_LANE,
       runAfter,
@@ -177,20 +176,29 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
 
   #finished(job: BackendJob, outcome: Outcome, at: number): void {
     const delay = this.settle(job.state, outcome, job.attempt, at);
-    if (delay !== null) this.#submit(job.state, job.attempt + 1, delay > 0 ? at + delay : null);
+    if (delay !== null) this.#submit(job.state, job.args, job.attempt + 1, delay > 0 ? at + delay : null);
   }
 
-  /** Measures the arguments exactly (the cheap bound was over the limit) and refuses them if too big. */
-  #checkPayload(state: ResultState): void {
-    let bytes: number | null = null;
+  /**
+   * The arguments checked against the JSON rules and serialised, once: the text is what every
+   * attempt sends, and the snapshot behind `result.args` (a caller changing its values after
+   * `enqueue` changes neither).
+   * @throws TypeError naming the argument path that is not JSON; PayloadTooLarge over `maxPayloadBytes`.
+   */
+  #encodeArgs(task: AnyTask, args: readonly unknown[]): string {
+    let text: string | null = null;
     try {
-      bytes = Buffer.byteLength(JSON.stringify(state.args));
-    } catch {
-      // Past V8's longest string (about 512 MiB of JSON): over any limit.
+      text = encodeJson(args, "args");
+    } catch (error) {
+      // Past V8's longest string (about 512 MiB of JSON): over any limit. The JSON rules' errors go on.
+      if (!(error instanceof RangeError)) throw error;
     }
-    if (bytes !== null && bytes <= this.maxPayloadBytes) return;
+    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: only a text in between needs counting.
+    if (text !== null && text.length * 3 <= this.maxPayloadBytes) return text;
+    const bytes = text === null ? null : Buffer.byteLength(text);
+    if (text !== null && bytes !== null && bytes <= this.maxPayloadBytes) return text;
     throw new PayloadTooLarge(
-      `The arguments of ${state.task.modulePath} are ${bytes ?? "too many"} bytes as JSON, over maxPayloadBytes ` +
+      `The arguments of ${task.modulePath} are ${bytes ?? "too many"} bytes as JSON, over maxPayloadBytes ` +
         `(${this.maxPayloadBytes}) of backend '${this.alias}': pass a reference to the data (a path, a URL, a key) instead.`,
     );
   }

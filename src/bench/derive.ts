@@ -21,6 +21,17 @@ export function throughputOf(results: BenchResults, backend: RowKey["backend"], 
   return row ? median(row.perSecond) : Number.NaN;
 }
 
+/** Median tasks/s of a contender's payload runs (`which`: large argument, or large return value), NaN when not measured. */
+export function payloadOf(
+  results: BenchResults,
+  backend: RowKey["backend"],
+  workers: number | null,
+  which: "largePerSecond" | "returnPerSecond",
+): number {
+  const row = findRow(results.payload, backend, workers);
+  return row ? median(row[which]) : Number.NaN;
+}
+
 /** p50 and p99 of each run's round trips (µs), summarised over the runs. */
 export function latencySummary(row: LatencyRow): { p50: Summary; p99: Summary } {
   return {

@@ -99,7 +99,7 @@ export function resolveOptions(cli: CliBenchOptions): BenchOptions {
     benchmarkMinTime: quick ? 0.0002 : 0.002,
     benchmarkMaxTime: quick ? 0.05 : 1,
     cpuTasks: cli.cpuTasks ?? (quick ? 6 : 200),
-    cpuTaskMs: 7,
+    cpuTaskMs: 8,
     payloadTasks: quick ? 10 : 500,
     payloadBytes: 100_000,
     memoryTasks: cli.memoryTasks ?? (quick ? 3_000 : 1_000_000),

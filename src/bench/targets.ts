@@ -6,6 +6,7 @@ import {
   floorP50Of,
   heapDelta,
   latencyP50Of,
+  payloadOf,
   postgresStartMs,
   postgresThroughput,
   speedupOf,
@@ -38,9 +39,9 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     `flood of ${results.options.tasks} tasks`,
   );
   atLeast(
-    `process-pool no-op throughput >= piscina (${w} workers)`,
+    `process-pool no-op throughput >= 2x piscina (${w} workers)`,
     ratio(pp, throughputOf(results, "piscina", w)),
-    1,
+    2,
     `flood of ${results.options.tasks} tasks`,
   );
   atLeast(
@@ -49,6 +50,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     1.5,
     `flood of ${results.options.tasks} tasks`,
   );
+  out.push(...payloadTargets(results));
   for (const backend of ["process-pool", "thread-pool"] as const) {
     const us = enqueueMedianOf(results, backend, w);
     out.push(
@@ -72,9 +74,9 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     cpuTasks === 200 ? "" : ` (scaled: ${cpuTasks} tasks instead of 200${results.options.quick ? ", --quick" : ""})`;
   for (const backend of ["process-pool", "thread-pool"] as const) {
     atLeast(
-      `${backend}: 200 CPU tasks of ~7 ms, ${w} workers >= 1.8x faster than inline`,
+      `${backend}: 200 CPU tasks of ~8 ms, ${w} workers >= 1.9x faster than inline`,
       speedupOf(results, backend, w),
-      1.8,
+      1.9,
       `fib(${results.cpu?.fibN ?? "?"}) ~ ${(results.cpu?.taskMs ?? Number.NaN).toFixed(1)} ms each${scaled}`,
     );
   }
@@ -99,6 +101,29 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   out.push(...databaseTargets(results));
   out.push(...postgresTargets(results));
   return out;
+}
+
+/** The ~100 KB goals: arguments against both peers' best runtime for it, return values against piscina. */
+function payloadTargets(results: BenchResults): TargetResult[] {
+  const w = TARGET_WORKERS;
+  const kb = Math.round(results.options.payloadBytes / 1000);
+  const detail = `${results.options.payloadTasks} tasks per flood`;
+  const arg = (b: "process-pool" | "thread-pool" | "piscina" | "tinypool-process") =>
+    payloadOf(results, b, w, "largePerSecond");
+  const ret = (b: "process-pool" | "thread-pool" | "piscina") => payloadOf(results, b, w, "returnPerSecond");
+  const goal = (name: string, measured: number, min: number) =>
+    target(`${name} (${w} workers)`, measured, `>= ${min}x`, measured >= min, detail);
+  return [
+    goal(
+      `process-pool ${kb} KB argument >= 1.5x tinypool child_process`,
+      ratio(arg("process-pool"), arg("tinypool-process")),
+      1.5,
+    ),
+    goal(`process-pool ${kb} KB argument >= piscina`, ratio(arg("process-pool"), arg("piscina")), 1),
+    goal(`thread-pool ${kb} KB argument >= piscina`, ratio(arg("thread-pool"), arg("piscina")), 1),
+    goal(`process-pool ${kb} KB return value >= piscina`, ratio(ret("process-pool"), ret("piscina")), 1),
+    goal(`thread-pool ${kb} KB return value >= piscina`, ratio(ret("thread-pool"), ret("piscina")), 1),
+  ];
 }
 
 /** The database backend's goals: a no-op flood end to end, and CPU scaling of one worker process. */

@@ -141,6 +141,8 @@ export interface PayloadRow extends RowKey {
   bytes: number;
   smallPerSecond: number[];
   largePerSecond: number[];
+  /** Tasks returning `bytes` of JSON (taking a small argument). */
+  returnPerSecond: number[];
 }
 
 /** One memory flood: parent heap and RSS before and after, each after a full GC. */

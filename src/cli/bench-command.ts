@@ -74,7 +74,7 @@ export function registerBenchCommand(program: Command, io: CliIo, exit: { code: 
     )
     .option(
       "--cpu-tasks <n>",
-      "tasks of ~7 ms per CPU batch (default 200; --quick 6)",
+      "tasks of ~8 ms per CPU batch (default 200; --quick 6)",
       option((t) => parsePositiveInt(t, "--cpu-tasks")),
     )
     .option(

@@ -1,4 +1,5 @@
 import { BackendClosed } from "../errors.ts";
+import type { JsonValue } from "../json.ts";
 import type { Outcome } from "../outcome.ts";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../priority.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
@@ -310,7 +311,8 @@ export class WorkerPool {
         return;
       }
       case SUCCEEDED:
-        this.#settle(slot, frame[1], frame[2], { ok: true, value: frame[3] });
+        // Parsed with the line, or by payload.ts: a value by now, never text.
+        this.#settle(slot, frame[1], frame[2], { ok: true, value: frame[3] as JsonValue });
         return;
       case FAILED:
         this.#settle(slot, frame[1], frame[2], { ok: false, error: frame[3] });

@@ -1,6 +1,7 @@
 import type { JsonValue } from "../json.ts";
 import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
+import type { JsonText } from "../wire/json-text.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** One attempt of one task, as the backend hands it to the pool. */
@@ -11,8 +12,11 @@ export interface PoolJob {
   readonly moduleUrl: string;
   /** The export holding the task object. */
   readonly exportName: string;
-  /** Already validated and normalised JSON. */
-  readonly args: JsonValue[];
+  /**
+   * Already validated and normalised JSON: best as `JsonText` (serialised once by the caller, sent as
+   * it is), or as the array itself (serialised here, on the way to the worker).
+   */
+  readonly args: readonly JsonValue[] | JsonText;
   /** Integer in -100..100; larger runs sooner. */
   readonly priority: number;
   /** A lane name from `PoolOptions.lanes`. */

@@ -10,6 +10,7 @@
 import type { JsonValue } from "../json.ts";
 import type { TaskProgress } from "../progress.ts";
 import type { TaskError } from "../task-error.ts";
+import type { JsonText } from "./json-text.ts";
 
 /**
  * A child process's channel fds: data (these frames) and control (see src/worker/control-thread.ts).
@@ -88,7 +89,18 @@ export const MEMORY = 18;
 export const WARNING = 19;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
-export type RunFrame = [typeof RUN, number, number, number, JsonValue[], string, number, WorkerResultMeta | 0, number];
+/** The arguments are `JsonText` as the pool sends them, an array as a worker receives them. */
+export type RunFrame = [
+  typeof RUN,
+  number,
+  number,
+  number,
+  readonly JsonValue[] | JsonText,
+  string,
+  number,
+  WorkerResultMeta | 0,
+  number,
+];
 export type CancelFrame = [typeof CANCEL, number, string];
 export type ExitFrame = [typeof EXIT];
 export type ConfigureFrame = [typeof CONFIGURE, boolean];
@@ -97,7 +109,8 @@ export type ParentFrame = DefineFrame | RunFrame | CancelFrame | ExitFrame | Con
 export type ReadyFrame = [typeof READY];
 export type LoadingFrame = [typeof LOADING, number];
 export type StartedFrame = [typeof STARTED, number, number];
-export type SucceededFrame = [typeof SUCCEEDED, number, number, JsonValue];
+/** The value is `JsonText` as a worker sends it, a value as the pool receives it. */
+export type SucceededFrame = [typeof SUCCEEDED, number, number, JsonValue | JsonText];
 export type FailedFrame = [typeof FAILED, number, number, TaskError];
 export type ProgressFrame = [typeof PROGRESS, number, TaskProgress];
 export type FatalFrame = [typeof FATAL, string];

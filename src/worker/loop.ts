@@ -1,9 +1,11 @@
 import type { TaskContext } from "../context.ts";
+import type { JsonValue } from "../json.ts";
 import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
 import { makeContext, runTask } from "../run-task.ts";
-import { summarizeThrown, toTaskError } from "../task-error.ts";
+import { toTaskError } from "../task-error.ts";
 import type { ClaimWords } from "../wire/claims.ts";
+import type { JsonText } from "../wire/json-text.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -21,6 +23,7 @@ import {
   SUCCEEDED,
   type WorkerResultMeta,
 } from "../wire/protocol.ts";
+import { encodedOutcome, unsendable } from "./encoded-outcome.ts";
 import { type BufferedJob, JobBuffer } from "./job-buffer.ts";
 import { JobHistory } from "./job-history.ts";
 import { BROKEN, LOADED, ModuleTable, type TaskEntry } from "./modules.ts";
@@ -98,7 +101,7 @@ export class WorkerLoop {
           key: frame[1],
           ref: frame[2],
           priority: frame[3],
-          args: frame[4],
+          args: frame[4] as JsonValue[], // decoded by the transport (the line's parse, or payload.ts)
           resultId: frame[5],
           attempt: frame[6],
           meta: meta === 0 ? null : meta,
@@ -191,7 +194,7 @@ export class WorkerLoop {
       controller = new AbortController();
       context = this.#context(job, job.meta!, entry, startedAt, controller.signal);
     }
-    const outcome = runTask(brand, job.args, job.resultId, context);
+    const outcome = runTask(brand, job.args, job.resultId, context, encodedOutcome);
     if (outcome instanceof Promise) {
       // Only an asynchronous job can see a CANCEL while it runs: a synchronous one holds the thread.
       this.#runningKey = job.key;
@@ -209,7 +212,7 @@ export class WorkerLoop {
     return false;
   }
 
-  #settle(key: number, outcome: Outcome): void {
+  #settle(key: number, outcome: Outcome<JsonText>): void {
     this.history.finished();
     this.#out.push(outcome.ok ? [SUCCEEDED, key, Date.now(), outcome.value] : [FAILED, key, Date.now(), outcome.error]);
     if (this.#reportMemory) {
@@ -267,11 +270,7 @@ export class WorkerLoop {
       } catch (error) {
         const f = frame as unknown[];
         if (f[0] !== SUCCEEDED && f[0] !== FAILED) continue;
-        const what = f[0] === SUCCEEDED ? "return value" : "error";
-        const record = toTaskError(
-          new TypeError(`The task's ${what} could not be sent to the parent: ${summarizeThrown(error)}`),
-        );
-        this.#port.send([[FAILED, f[1], f[2], record]]);
+        this.#port.send([[FAILED, f[1], f[2], unsendable(f[0] === SUCCEEDED ? "return value" : "error", error)]]);
       }
     }
   }

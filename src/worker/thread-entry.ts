@@ -2,6 +2,7 @@
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { markPoolWorker } from "../in-worker.ts";
 import { ClaimWords } from "../wire/claims.ts";
+import { parsePayloads, textPayloads } from "../wire/payload.ts";
 import type { ParentFrame } from "../wire/protocol.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
@@ -13,6 +14,7 @@ markPoolWorker(`thread ${threadId}`);
 const loop = new WorkerLoop({
   workerId: `thread-${threadId}`,
   send(frames) {
+    textPayloads(frames);
     port.postMessage(frames);
   },
   // A thread shares the process's RSS; its own V8 heap is the figure that belongs to it.
@@ -26,6 +28,7 @@ const loop = new WorkerLoop({
 handleFaults(`thread-${threadId}`, loop.history, (frames) => port.postMessage(frames));
 
 port.on("message", (frames: ParentFrame[]) => {
+  parsePayloads(frames);
   loop.receive(frames);
   loop.pump();
 });

@@ -133,13 +133,15 @@ describe("tasklane bench --quick", () => {
     for (const row of results.enqueue) expect(positive(row.benchmarkUs)).toBe(true);
     for (const row of results.latency) expect(positive(row.runs.flat())).toBe(true);
     for (const row of results.cpu?.rows ?? []) expect(positive([...row.wallMs, ...row.inlineMs])).toBe(true);
-    for (const row of results.payload) expect(positive([...row.smallPerSecond, ...row.largePerSecond])).toBe(true);
+    for (const row of results.payload) {
+      expect(positive([...row.smallPerSecond, ...row.largePerSecond, ...row.returnPerSecond])).toBe(true);
+    }
     const processPool = results.memory.find((r) => r.backend === "process-pool");
     expect(processPool?.runs).toHaveLength(1);
     // Child RSS comes from /proc (Linux).
     expect(processPool?.childRssIdle.length).toBe(Math.max(...workers));
     expect(results.database?.skipped).toBeNull();
-    expect(results.targets).toHaveLength(14);
+    expect(results.targets).toHaveLength(19);
     for (const target of results.targets) expect(target.met).not.toBeNull();
   });
 

@@ -3,6 +3,7 @@
  * (tests/utils_tests/test_json.py and the older tests/tasks/test_utils.py JSONNormalizeTestCase),
  * with tasklane's stricter rules and messages, both on `normalizeJson` and through `enqueue`.
  */
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   closeAll,
@@ -14,6 +15,7 @@ import {
   TaskResultStatus,
   taskEvents,
 } from "../../src/index.ts";
+import { encodeJson } from "../../src/json.ts";
 import { echo, noopTask } from "../fixtures/core/tasks.ts";
 
 class Point {
@@ -164,6 +166,32 @@ describe("normalizeJson (Django normalize_json)", () => {
     expect(() => normalizeJson({ x: new Date(0) }, "returnValue")).toThrow(
       new TypeError("returnValue.x: Date is not JSON-serializable"),
     );
+  });
+});
+
+describe("encodeJson (the pool backends' one walk and one serialisation)", () => {
+  it.each(accepted)("accepts %s, as JSON text of the normalised value", (_name, value, expected) => {
+    expect(JSON.parse(encodeJson(value, "value"))).toEqual(expected);
+  });
+
+  it.each(rejected)("refuses %s with the same TypeError as normalizeJson", (_name, value, message) => {
+    expect(() => encodeJson([value], "args")).toThrow(new TypeError(message));
+  });
+
+  it("gives the text of normalizeJson's copy for any JSON value", () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        (value) => encodeJson(value, "value") === JSON.stringify(normalizeJson(value, "value")),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes -0 as 0 and keeps '__proto__' an ordinary key", () => {
+    expect(encodeJson({ a: [-0] }, "value")).toBe('{"a":[0]}');
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object;
+    expect(encodeJson(input, "value")).toBe('{"__proto__":{"polluted":true},"a":1}');
   });
 });
 

@@ -10,6 +10,9 @@ import type { PoolJob } from "../../src/pool/types.ts";
 import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
 import { encodeBatch, LineReader, MalformedFrame } from "../../src/wire/framing.ts";
+import { JsonText } from "../../src/wire/json-text.ts";
+import { parsePayloads, textPayloads } from "../../src/wire/payload.ts";
+import { DEFINE, RUN, SUCCEEDED } from "../../src/wire/protocol.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
 
 describe("Deque", () => {
@@ -202,6 +205,40 @@ describe("LineReader", () => {
     expect(bad('[["x"]]\n').message).toMatch(/not a batch of frames/);
     // Two halves that would make valid JSON together are still caught line by line.
     expect(bad("[1\n2]\n").message).toBe('not JSON: "[1"');
+  });
+});
+
+describe("payloads already encoded (JsonText)", () => {
+  const meta = { id: "r", backend: "b", enqueuedAt: 1, startedAt: null, workerIds: ['w"1'], errors: [] };
+  const args = [{ name: "a\nb", list: [1, -0, "\u2028"], __proto__x: null }];
+  const value = { ok: ["é", 2.5] };
+  const asValues = () => [
+    [DEFINE, 0, "file:///t.mjs", "t"],
+    [RUN, 1, 0, -3, args, 'r"1', 2, meta, 7],
+    [RUN, 2, 0, 0, [], "r2", 1, 0, 8],
+    [SUCCEEDED, 1, 5, value],
+    [SUCCEEDED, 2, 6, "text"],
+  ];
+  const asTexts = () => [
+    [DEFINE, 0, "file:///t.mjs", "t"],
+    [RUN, 1, 0, -3, new JsonText(JSON.stringify(args)), 'r"1', 2, meta, 7],
+    [RUN, 2, 0, 0, new JsonText("[]"), "r2", 1, 0, 8],
+    [SUCCEEDED, 1, 5, new JsonText(JSON.stringify(value))],
+    [SUCCEEDED, 2, 6, new JsonText('"text"')],
+  ];
+
+  it("are spliced into a child's line: the same line as the values would make", () => {
+    expect(encodeBatch(asTexts())).toBe(encodeBatch(asValues()));
+    expect(new LineReader().push(encodeBatch(asTexts()))).toEqual([JSON.parse(JSON.stringify(asValues()))]);
+  });
+
+  it("cross a thread's port as strings and arrive as the values", () => {
+    const frames = asTexts();
+    textPayloads(frames);
+    expect(frames.every((f) => !f.some((e) => e instanceof JsonText))).toBe(true);
+    const arrived = structuredClone(frames);
+    parsePayloads(arrived);
+    expect(arrived).toEqual(JSON.parse(JSON.stringify(asValues())));
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClaimWords, claimBuffer, TAKEN, TAKEN_IMPORTING } from "../../src/wire/claims.ts";
+import { encodeBatch } from "../../src/wire/framing.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -27,7 +28,8 @@ function recordingLoop() {
   const buffer = claimBuffer();
   const loop = new WorkerLoop({
     workerId: "w",
-    send: (frames) => writes.push(frames as unknown[][]),
+    // Through the child process's line encoding, as the parent would read it.
+    send: (frames) => writes.push(JSON.parse(encodeBatch(frames)) as unknown[][]),
     memoryBytes: () => 42 * 1024 * 1024,
     exit: () => {
       exits++;

@@ -1,7 +1,10 @@
 import type { PoolBackendName } from "../types.ts";
 
-/** The three kinds of work: a no-op, `fib(n)` for CPU, and a JSON argument carried to the worker. */
-export type TaskKind = "noop" | "cpu" | "payload";
+/**
+ * The four kinds of work: a no-op, `fib(n)` for CPU, a JSON argument carried to the worker, and a
+ * JSON value of the requested size carried back.
+ */
+export type TaskKind = "noop" | "cpu" | "payload" | "returns";
 
 /**
  * One contender at one worker count, behind the interface every measurement uses. The tasklane

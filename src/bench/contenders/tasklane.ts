@@ -9,6 +9,7 @@ interface BenchTasks {
   noop: Task<[], unknown>;
   cpu: Task<[number], unknown>;
   payload: Task<[JsonValue], unknown>;
+  returns: Task<[number], unknown>;
 }
 
 let tasksModule: Promise<BenchTasks> | null = null;
@@ -105,6 +106,7 @@ export class TasklaneContender implements Contender {
     if (tasks === null) throw new Error("benchmark: start() the contender first");
     if (kind === "noop") return tasks.noop.enqueue();
     if (kind === "cpu") return tasks.cpu.enqueue(arg as number);
+    if (kind === "returns") return tasks.returns.enqueue(arg as number);
     return tasks.payload.enqueue(arg as JsonValue);
   }
 

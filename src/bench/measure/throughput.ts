@@ -24,8 +24,9 @@ export async function measureRawThroughput(p: Pinger, options: BenchOptions): Pr
 }
 
 /**
- * Throughput with a small argument and with a large JSON one. The two alternate within each
- * repeat, so a change in machine load hits both alike and their ratio stays meaningful.
+ * Throughput with a small argument, with a large JSON one, and with a large JSON return value
+ * (`options.payloadBytes` each way). The three alternate within each repeat, so a change in machine
+ * load hits them alike and their ratios stay meaningful.
  */
 export async function measurePayload(
   c: Contender,
@@ -38,6 +39,7 @@ export async function measurePayload(
   const runs = await repeatRuns(options.warmup, options.repeat, async () => ({
     small: await rate(small),
     large: await rate(large),
+    returned: tasks / ((await timeMs(() => c.flood("returns", tasks, options.payloadBytes))) / 1000),
   }));
   return {
     backend: c.backend,
@@ -46,5 +48,6 @@ export async function measurePayload(
     bytes: options.payloadBytes,
     smallPerSecond: runs.map((r) => r.small),
     largePerSecond: runs.map((r) => r.large),
+    returnPerSecond: runs.map((r) => r.returned),
   };
 }

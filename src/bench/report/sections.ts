@@ -94,18 +94,19 @@ export function cpuTable(results: BenchResults): Table | null {
   };
 }
 
-/** Throughput with a small argument and with a large JSON one. */
+/** Throughput with a small argument, with a large JSON one, and with a large JSON return value. */
 export function payloadTable(results: BenchResults): Table {
   const kb = Math.round(results.options.payloadBytes / 1000);
   return {
-    title: `== payload cost: tasks/s with a small argument and with a ${kb} KB JSON argument (${results.options.payloadTasks} tasks per run) ==`,
-    headers: ["backend", "workers", "small arg", `${kb} KB arg`, `${kb} KB / small`],
+    title: `== payload cost: tasks/s with a small argument, a ${kb} KB JSON argument, a ${kb} KB JSON return value (${results.options.payloadTasks} tasks per run) ==`,
+    headers: ["backend", "workers", "small arg", `${kb} KB arg`, `${kb} KB / small`, `${kb} KB return`],
     rows: results.payload.map((row) => [
       row.backend,
       fmtWorkers(row.workers),
       fmtSpread(summarize(row.smallPerSecond), fmtInt),
       fmtSpread(summarize(row.largePerSecond), fmtInt),
       fmtRatio(median(row.largePerSecond) / median(row.smallPerSecond)),
+      fmtSpread(summarize(row.returnPerSecond), fmtInt),
     ]),
     notes: [runsNote(results)],
   };

@@ -2,9 +2,9 @@ import {
   databaseLatency,
   databaseThroughput,
   enqueueMedianOf,
-  findRow,
   floorP50Of,
   latencyP50Of,
+  payloadOf,
   speedupOf,
   throughputOf,
 } from "../derive.ts";
@@ -27,11 +27,6 @@ export function summaryWorkers(results: BenchResults): number {
   return counts.includes(TARGET_WORKERS) ? TARGET_WORKERS : Math.max(...counts);
 }
 
-function payloadOf(results: BenchResults, backend: Name, workers: number | null): number {
-  const row = findRow(results.payload, backend, workers);
-  return row ? median(row.largePerSecond) : Number.NaN;
-}
-
 /** One row per contender measured: no-op throughput, latency, CPU speedup, large payloads, enqueue cost. */
 export function summaryTable(results: BenchResults): Table {
   const w = summaryWorkers(results);
@@ -41,7 +36,8 @@ export function summaryTable(results: BenchResults): Table {
     fmtInt(throughputOf(results, backend, workers)),
     fmtNum(latencyP50Of(results, backend, workers)),
     fmtRatio(speedupOf(results, backend, workers)),
-    fmtInt(payloadOf(results, backend, workers)),
+    fmtInt(payloadOf(results, backend, workers, "largePerSecond")),
+    fmtInt(payloadOf(results, backend, workers, "returnPerSecond")),
     fmtNum(enqueueMedianOf(results, backend, workers)),
   ];
   const rows = results.options.backends
@@ -57,6 +53,7 @@ export function summaryTable(results: BenchResults): Table {
       fmtNum(p50),
       "",
       "",
+      "",
       fmtNum(enqueueUs),
     ]);
   }
@@ -69,11 +66,19 @@ export function summaryTable(results: BenchResults): Table {
     // The floor as measured alongside the pool it bounds, when it was; else its own run.
     const alongside = floorP50Of(results, pool, w);
     const p50 = Number.isFinite(alongside) ? alongside : latencyP50Of(results, floor, 1);
-    rows.push([`${floor} (no pool)`, fmtInt(throughputOf(results, floor, 1)), fmtNum(p50), "", "", ""]);
+    rows.push([`${floor} (no pool)`, fmtInt(throughputOf(results, floor, 1)), fmtNum(p50), "", "", "", ""]);
   }
   return {
     title: `== summary: ${w} workers (medians; details below) ==`,
-    headers: ["backend", "no-op tasks/s", "latency p50 us", "CPU speedup", `${kb} KB tasks/s`, "enqueue us"],
+    headers: [
+      "backend",
+      "no-op tasks/s",
+      "latency p50 us",
+      "CPU speedup",
+      `${kb} KB arg tasks/s`,
+      `${kb} KB return tasks/s`,
+      "enqueue us",
+    ],
     rows,
     leftColumns: 1,
     notes: [

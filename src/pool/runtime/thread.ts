@@ -1,6 +1,6 @@
 /**
  * Worker-thread workers. Batches travel as arrays through `postMessage` (structured clone), one
- * message per batch. The claim words of a thread's buffered jobs are shared memory between the pool
+ * message per batch, their payloads as JSON text (payload.ts). The claim words of a thread's buffered jobs are shared memory between the pool
  * and the thread, so the pool takes a job back by itself, at once (see claims.ts).
  *
  * A task in the thread can post to the same port: a message that is not a batch of frames, or
@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import { TSX_REGISTERED } from "../../typescript.ts";
 import { ClaimWords, claimBuffer, type WithdrawResult } from "../../wire/claims.ts";
 import { isBatch } from "../../wire/framing.ts";
+import { parsePayloads, textPayloads } from "../../wire/payload.ts";
 import { entryNeedsTsx, inheritedExecArgv, tsxModuleUrls, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
 
@@ -72,6 +73,7 @@ class ThreadWorker implements RuntimeWorker {
         return;
       }
       try {
+        parsePayloads(frames);
         hooks.onBatches([frames]);
       } catch (error) {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -95,7 +97,9 @@ class ThreadWorker implements RuntimeWorker {
   }
 
   send(frames: readonly unknown[]): void {
-    if (!this.#exited) this.#worker.postMessage(frames);
+    if (this.#exited) return;
+    textPayloads(frames);
+    this.#worker.postMessage(frames);
   }
 
   withdraw(seqs: readonly number[], evenImporting: boolean): WithdrawResult[] {

@@ -1,0 +1,31 @@
+import { checkJson } from "../json.ts";
+import type { Outcome } from "../outcome.ts";
+import { summarizeThrown, type TaskError, toTaskError } from "../task-error.ts";
+import { JsonText } from "../wire/json-text.ts";
+
+const NULL_TEXT = new JsonText("null");
+
+/**
+ * A worker's `runTask` finish: the return value checked against the JSON rules and serialised at
+ * once, so the frame carries what the task returned at that moment (nothing the task does later can
+ * change it) and nobody walks or copies it again: the parent receives it spliced into the line.
+ */
+export function encodedOutcome(value: unknown): Outcome<JsonText> {
+  if (value === undefined) return { ok: true, value: NULL_TEXT };
+  try {
+    checkJson(value, "returnValue");
+  } catch (error) {
+    return { ok: false, error: toTaskError(error) };
+  }
+  try {
+    return { ok: true, value: new JsonText(JSON.stringify(value)) };
+  } catch (error) {
+    // Past V8's longest string, or deeper than this thread's stack lets JSON.stringify go.
+    return { ok: false, error: unsendable("return value", error) };
+  }
+}
+
+/** The error of a job whose outcome (`what`: its return value or its error) cannot reach the parent. */
+export function unsendable(what: string, error: unknown): TaskError {
+  return toTaskError(new TypeError(`The task's ${what} could not be sent to the parent: ${summarizeThrown(error)}`));
+}
