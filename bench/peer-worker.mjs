@@ -18,9 +18,8 @@ export function payload(data) {
 const made = new Map();
 
 export function returns(bytes) {
-  let value = made.get(bytes);
-  if (value === undefined) made.set(bytes, (value = largeArg(bytes)));
-  return value;
+  if (!made.has(bytes)) made.set(bytes, largeArg(bytes));
+  return made.get(bytes);
 }
 
 export default noop;

@@ -24,7 +24,6 @@ const made = new Map();
 
 /** Takes a size and returns about that many bytes of JSON (made once per worker), so the cost is the value's trip back. */
 export const returns = task(import.meta, function returns(bytes) {
-  let value = made.get(bytes);
-  if (value === undefined) made.set(bytes, (value = largeArg(bytes)));
-  return value;
+  if (!made.has(bytes)) made.set(bytes, largeArg(bytes));
+  return made.get(bytes);
 });

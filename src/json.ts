@@ -94,24 +94,80 @@ export function normalizeJson(value: unknown, root: string): JsonValue {
   return walk(value, root, true);
 }
 
-/** Checks `value` against the JSON rules, as `normalizeJson` does (same errors), without copying it. */
-export function checkJson(value: unknown, root: string): void {
-  walk(value, root, false);
+/** What `checkJson` learned of a value on its way, for the encoder to choose a format. */
+export interface JsonFacts {
+  /** Scalars and containers visited. */
+  values: number;
+  /** The deepest container, 1 for a flat array or object, 0 for a scalar. */
+  depth: number;
+  /**
+   * An upper bound of the value's UTF-8 JSON length: 6 bytes per string character (the length of
+   * `\u0000`), 25 per number (the longest a double prints), brackets, quotes, colons and commas
+   * included. A value within a limit by this bound is within it as JSON.
+   */
+  bound: number;
+  /**
+   * No string or key holds a lone surrogate and no key is `__proto__`: the value comes through a
+   * format other than JSON unchanged (msgpackr writes a lone surrogate as U+FFFD, and renames a
+   * `__proto__` key).
+   */
+  plain: boolean;
+}
+
+// isWellFormed is in Node 20 (V8 11.3) but in TypeScript's ES2024 library.
+type MaybeWellFormed = { isWellFormed(): boolean };
+
+/*
+ * What a check learns, counted in module variables; a check inside a check (a getter that enqueues)
+ * gives the outer one its own back. A copy counts too, harmlessly: nobody reads its counts.
+ */
+let values = 0;
+let depth = 0;
+let bound = 0;
+let plain = true;
+
+const facts: JsonFacts = { values: 0, depth: 0, bound: 0, plain: true };
+
+/**
+ * Checks `value` against the JSON rules, as `normalizeJson` does (same errors), without copying it.
+ * @returns what it learned, in an object every call reuses: read it before the next check.
+ */
+export function checkJson(value: unknown, root: string): Readonly<JsonFacts> {
+  const v0 = values;
+  const d0 = depth;
+  const b0 = bound;
+  const p0 = plain;
+  values = 0;
+  depth = 0;
+  bound = 0;
+  plain = true;
+  try {
+    walk(value, root, false);
+    facts.values = values;
+    facts.depth = depth;
+    facts.bound = bound;
+    facts.plain = plain;
+    return facts;
+  } finally {
+    values = v0;
+    depth = d0;
+    bound = b0;
+    plain = p0;
+  }
 }
 
 /**
- * Checks `value` against the JSON rules (`checkJson`) and returns its JSON text: the one
- * serialisation a value needs to cross to a worker, and a snapshot the caller cannot change
- * afterwards, for about half the work of copying first (README, "Where the time goes"). A getter is
- * read twice, once checked and once serialised; one that returns something else the second time is
- * the caller's own doing.
+ * Checks `value` against the JSON rules (`checkJson`) and returns its JSON text. A getter is read
+ * twice, once checked and once serialised; one that returns something else the second time is the
+ * caller's own doing.
  * @throws TypeError as `normalizeJson`; RangeError past V8's longest string (about 512 MiB of JSON).
  */
 export function encodeJson(value: unknown, root: string): string {
-  walk(value, root, false);
+  checkJson(value, root);
   return JSON.stringify(value);
 }
 
+/** Copies, or only checks and counts (`values`, `depth`, `bound`, `plain`). */
 function walk(value: unknown, root: string, copying: boolean): JsonValue {
   const base = top;
   try {
@@ -130,6 +186,7 @@ function walk(value: unknown, root: string, copying: boolean): JsonValue {
         if (!(i in source)) fail(root, base, "array hole");
         const child = open(source[i], root, base, copying);
         if (copying) (copies[d] as JsonValue[])[i] = child;
+        else bound += 1; // the comma
       } else {
         if (i === keys.length) {
           pop();
@@ -138,7 +195,11 @@ function walk(value: unknown, root: string, copying: boolean): JsonValue {
         indexes[d] = i + 1;
         const key = keys[i]!;
         const child = open((sources[d] as Record<string, unknown>)[key], root, base, copying);
-        if (!copying) continue;
+        if (!copying) {
+          bound += 6 * key.length + 4; // with quotes, colon and comma
+          if (key === "__proto__" || !(key as unknown as MaybeWellFormed).isWellFormed()) plain = false;
+          continue;
+        }
         const copy = copies[d] as { [key: string]: JsonValue };
         // defineProperty, not assignment, for "__proto__": it must stay an ordinary key.
         if (key === "__proto__") {
@@ -163,15 +224,21 @@ function pop(): void {
 }
 
 /**
- * A scalar's normalised value, or a container's (still empty) copy with its level pushed; when not
- * copying, a container gives null (nobody reads it).
+ * A scalar's normalised value, or a container's (still empty) copy with its level pushed; when only
+ * checking, a container gives null (nobody reads it).
  */
 function open(v: unknown, root: string, base: number, copying: boolean): JsonValue {
+  values++;
   switch (typeof v) {
     case "string":
+      bound += 6 * v.length + 2;
+      if (!copying && !(v as unknown as MaybeWellFormed).isWellFormed()) plain = false;
+      return v;
     case "boolean":
+      bound += 5;
       return v;
     case "number":
+      bound += 25;
       if (Number.isFinite(v)) return v === 0 ? 0 : v;
       return fail(root, base, Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
     case "object":
@@ -181,6 +248,7 @@ function open(v: unknown, root: string, base: number, copying: boolean): JsonVal
     default:
       return fail(root, base, typeof v);
   }
+  bound += 4;
   if (v === null) return null;
   for (let d = base; d < top; d++) if (sources[d] === v) return fail(root, base, "circular reference");
   let copy: JsonValue[] | { [key: string]: JsonValue } | null = null;
@@ -197,6 +265,7 @@ function open(v: unknown, root: string, base: number, copying: boolean): JsonVal
   if (top - base > MAX_JSON_DEPTH) {
     throw new TypeError(`${formatLongPath(root, pathOf(base))}: nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  if (top - base >= depth) depth = top - base + 1;
   sources[top] = v;
   copies[top] = copy;
   keyLists[top] = keys;

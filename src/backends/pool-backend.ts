@@ -1,6 +1,6 @@
 import { BackendClosed, PayloadTooLarge, QueueFull } from "../errors.ts";
 import { refuseInsideWorker } from "../in-worker.ts";
-import { encodeJson, type JsonValue } from "../json.ts";
+import type { JsonValue } from "../json.ts";
 import { cancellationError, isFinished, recordProgress, recordStarted } from "../lifecycle.ts";
 import type { Outcome } from "../outcome.ts";
 import { WorkerPool } from "../pool/pool.ts";
@@ -9,7 +9,7 @@ import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
 import { ResultStore } from "../result-store.ts";
 import type { AnyTask } from "../task.ts";
 import { toTaskError } from "../task-error.ts";
-import { JsonText } from "../wire/json-text.ts";
+import { decodePayload, encodePayload, type Payload } from "../wire/payload.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 import type { BackendParams, CloseOptions } from "./base.ts";
 import { InMemoryBackend } from "./in-memory.ts";
@@ -17,7 +17,7 @@ import { readPoolOptions, SHARED_LANE } from "./pool-options.ts";
 
 /** One attempt of a result, as handed to the engine (which passes it back unchanged). */
 interface BackendJob extends PoolJob {
-  readonly args: JsonText;
+  readonly args: Payload;
   readonly state: ResultState;
 }
 
@@ -110,11 +110,11 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
           `${task.modulePath} was not enqueued: try again once some have finished, or raise maxQueued.`,
       );
     }
-    const text = this.#encodeArgs(task, args);
-    const state = this.readyState(task, () => JSON.parse(text) as JsonValue[]);
+    const payload = this.#encodeArgs(task, args);
+    const state = this.readyState(task, () => decodePayload(payload) as JsonValue[]);
     this.admit(state);
     const signal = task.signal;
-    this.#submit(state, new JsonText(text), 1, task.runAfter === null ? null : task.runAfter.getTime());
+    this.#submit(state, payload, 1, task.runAfter === null ? null : task.runAfter.getTime());
     if (signal?.aborted) await this.cancelState(state, signal.reason);
     return new TaskResult(state);
   }
@@ -154,7 +154,7 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   }
 
   /** Hands one attempt of `state` (its arguments as `args`) to the engine. */
-  #submit(state: ResultState, args: JsonText, attempt: number, runAfter: number | null): void {
+  #submit(state: ResultState, args: Payload, attempt: number, runAfter: number | null): void {
     const task = state.task;
     const job: BackendJob = {
       key: this.#nextKey++,
@@ -180,23 +180,27 @@ export abstract class PoolBackend extends InMemoryBackend<BackendJob> {
   }
 
   /**
-   * The arguments checked against the JSON rules and serialised, once: the text is what every
-   * attempt sends, and the snapshot behind `result.args` (a caller changing its values after
-   * `enqueue` changes neither).
+   * The arguments checked against the JSON rules and encoded, once: what every attempt sends, and
+   * the snapshot behind `result.args` (a caller changing its values after `enqueue` changes neither).
    * @throws TypeError naming the argument path that is not JSON; PayloadTooLarge over `maxPayloadBytes`.
    */
-  #encodeArgs(task: AnyTask, args: readonly unknown[]): string {
-    let text: string | null = null;
+  #encodeArgs(task: AnyTask, args: readonly unknown[]): Payload {
+    let payload: Payload | null = null;
     try {
-      text = encodeJson(args, "args");
+      payload = encodePayload(args, "args");
     } catch (error) {
       // Past V8's longest string (about 512 MiB of JSON): over any limit. The JSON rules' errors go on.
       if (!(error instanceof RangeError)) throw error;
     }
-    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: only a text in between needs counting.
-    if (text !== null && text.length * 3 <= this.maxPayloadBytes) return text;
-    const bytes = text === null ? null : Buffer.byteLength(text);
-    if (text !== null && bytes !== null && bytes <= this.maxPayloadBytes) return text;
+    if (payload !== null && payload.jsonBound <= this.maxPayloadBytes) return payload;
+    // Over the limit by the bound: measured exactly, which only a payload near the limit needs.
+    let bytes: number | null = null;
+    try {
+      if (payload !== null) bytes = Buffer.byteLength(payload.packed ? JSON.stringify(args) : payload.text);
+    } catch {
+      // Too long to write as JSON at all.
+    }
+    if (payload !== null && bytes !== null && bytes <= this.maxPayloadBytes) return payload;
     throw new PayloadTooLarge(
       `The arguments of ${task.modulePath} are ${bytes ?? "too many"} bytes as JSON, over maxPayloadBytes ` +
         `(${this.maxPayloadBytes}) of backend '${this.alias}': pass a reference to the data (a path, a URL, a key) instead.`,

@@ -1,7 +1,7 @@
 import type { JsonValue } from "../json.ts";
 import type { Outcome } from "../outcome.ts";
 import type { TaskProgress } from "../progress.ts";
-import type { JsonText } from "../wire/json-text.ts";
+import type { Payload } from "../wire/payload.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** One attempt of one task, as the backend hands it to the pool. */
@@ -13,10 +13,10 @@ export interface PoolJob {
   /** The export holding the task object. */
   readonly exportName: string;
   /**
-   * Already validated and normalised JSON: best as `JsonText` (serialised once by the caller, sent as
+   * Already validated and normalised JSON: best as a `Payload` (encoded once by the caller, sent as
    * it is), or as the array itself (serialised here, on the way to the worker).
    */
-  readonly args: readonly JsonValue[] | JsonText;
+  readonly args: readonly JsonValue[] | Payload;
   /** Integer in -100..100; larger runs sooner. */
   readonly priority: number;
   /** A lane name from `PoolOptions.lanes`. */

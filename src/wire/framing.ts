@@ -7,42 +7,23 @@
  * chunk, however many batches the chunk holds.
  */
 
-import { JsonText } from "./json-text.ts";
+import { holdsPayload, type Payload } from "./payload.ts";
 import { RUN, type RunFrame, SUCCEEDED } from "./protocol.ts";
 
 /**
  * Encodes one batch (of frames, or of a control thread's asks) as a line: the one encoder of both
- * sides. A payload already serialised (`JsonText`: a RUN's arguments, a SUCCEEDED's value) is
- * spliced in as it is; a batch without one is a single `JSON.stringify`.
+ * sides. A payload already encoded (payload.ts: a RUN's arguments, a SUCCEEDED's value) is spliced
+ * in as it is; a batch without one is a single `JSON.stringify`.
  */
 export function encodeBatch(frames: readonly unknown[]): string {
-  if (!frames.some(holdsText)) return JSON.stringify(frames) + "\n";
-  let text = "[";
-  let lineStart = 0;
+  if (!frames.some(holdsPayload)) return JSON.stringify(frames) + "\n";
+  let line = "[";
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
-    if (text.length - lineStart >= LINE_BYTES) {
-      text += "]\n[";
-      lineStart = text.length - 1;
-    } else if (i > 0) {
-      text += ",";
-    }
-    text += holdsText(frame) ? spliced(frame as unknown[]) : JSON.stringify(frame);
+    if (i > 0) line += ",";
+    line += holdsPayload(frame) ? spliced(frame as unknown[]) : JSON.stringify(frame);
   }
-  return text + "]\n";
-}
-
-/**
- * Past this many characters, a batch carrying payloads goes on in a new line: the reader parses
- * each line as soon as it is complete, so a worker starts on its first jobs while the rest of
- * the write is still in the pipe, rather than after all of it (64 jobs of 100 KB are 6.4 MB).
- */
-const LINE_BYTES = 64 * 1024;
-
-function holdsText(frame: unknown): boolean {
-  if (!Array.isArray(frame)) return false;
-  const code: unknown = frame[0];
-  return (code === RUN && frame[4] instanceof JsonText) || (code === SUCCEEDED && frame[3] instanceof JsonText);
+  return line + "]\n";
 }
 
 /**
@@ -51,10 +32,19 @@ function holdsText(frame: unknown): boolean {
  * writer took twice as long (measured on batches of 64 no-op RUN frames).
  */
 function spliced(frame: unknown[]): string {
-  if (frame[0] === SUCCEEDED) return `[${SUCCEEDED},${frame[1]},${frame[2]},${(frame[3] as JsonText).text}]`;
+  if (frame[0] === SUCCEEDED) {
+    const value = frame[3] as Payload;
+    return value.packed
+      ? `[${SUCCEEDED},${frame[1]},${frame[2]},"${value.text}",1]`
+      : `[${SUCCEEDED},${frame[1]},${frame[2]},${value.text}]`;
+  }
   const [, key, ref, priority, args, resultId, attempt, meta, seq] = frame as RunFrame;
   const metaText = meta === 0 ? "0" : JSON.stringify(meta);
-  return `[${RUN},${key},${ref},${priority},${(args as JsonText).text},${JSON.stringify(resultId)},${attempt},${metaText},${seq}]`;
+  const payload = args as Payload;
+  // base64 needs no escaping inside quotes.
+  const argsText = payload.packed ? `"${payload.text}"` : payload.text;
+  const flag = payload.packed ? ",1" : "";
+  return `[${RUN},${key},${ref},${priority},${argsText},${JSON.stringify(resultId)},${attempt},${metaText},${seq}${flag}]`;
 }
 
 /**

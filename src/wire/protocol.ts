@@ -10,7 +10,7 @@
 import type { JsonValue } from "../json.ts";
 import type { TaskProgress } from "../progress.ts";
 import type { TaskError } from "../task-error.ts";
-import type { JsonText } from "./json-text.ts";
+import type { Payload } from "./payload-value.ts";
 
 /**
  * A child process's channel fds: data (these frames) and control (see src/worker/control-thread.ts).
@@ -89,13 +89,13 @@ export const MEMORY = 18;
 export const WARNING = 19;
 
 export type DefineFrame = [typeof DEFINE, number, string, string];
-/** The arguments are `JsonText` as the pool sends them, an array as a worker receives them. */
+/** The arguments are a `Payload` as the pool sends them, an array as a worker receives them (payload.ts). */
 export type RunFrame = [
   typeof RUN,
   number,
   number,
   number,
-  readonly JsonValue[] | JsonText,
+  readonly JsonValue[] | Payload,
   string,
   number,
   WorkerResultMeta | 0,
@@ -109,8 +109,8 @@ export type ParentFrame = DefineFrame | RunFrame | CancelFrame | ExitFrame | Con
 export type ReadyFrame = [typeof READY];
 export type LoadingFrame = [typeof LOADING, number];
 export type StartedFrame = [typeof STARTED, number, number];
-/** The value is `JsonText` as a worker sends it, a value as the pool receives it. */
-export type SucceededFrame = [typeof SUCCEEDED, number, number, JsonValue | JsonText];
+/** The value is a `Payload` as a worker sends it, a value as the pool receives it (payload.ts). */
+export type SucceededFrame = [typeof SUCCEEDED, number, number, JsonValue | Payload];
 export type FailedFrame = [typeof FAILED, number, number, TaskError];
 export type ProgressFrame = [typeof PROGRESS, number, TaskProgress];
 export type FatalFrame = [typeof FATAL, string];

@@ -1,5 +1,6 @@
 import type { JsonValue } from "../json.ts";
 import { runsBefore } from "../priority.ts";
+import type { Payload } from "../wire/payload.ts";
 import type { WorkerResultMeta } from "../wire/protocol.ts";
 
 /** A job the worker holds: running, or waiting behind the running one. */
@@ -7,7 +8,8 @@ export interface BufferedJob {
   readonly key: number;
   readonly ref: number;
   readonly priority: number;
-  readonly args: JsonValue[];
+  /** Decoded when the job runs (see `receivedArgs`). */
+  readonly args: readonly JsonValue[] | Payload;
   readonly resultId: string;
   readonly attempt: number;
   readonly meta: WorkerResultMeta | null;

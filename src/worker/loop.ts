@@ -5,7 +5,7 @@ import type { TaskProgress } from "../progress.ts";
 import { makeContext, runTask } from "../run-task.ts";
 import { toTaskError } from "../task-error.ts";
 import type { ClaimWords } from "../wire/claims.ts";
-import type { JsonText } from "../wire/json-text.ts";
+import { decodePayload, Payload, receivedArgs } from "../wire/payload.ts";
 import {
   CANCEL,
   CONFIGURE,
@@ -101,7 +101,7 @@ export class WorkerLoop {
           key: frame[1],
           ref: frame[2],
           priority: frame[3],
-          args: frame[4] as JsonValue[], // decoded by the transport (the line's parse, or payload.ts)
+          args: receivedArgs(frame),
           resultId: frame[5],
           attempt: frame[6],
           meta: meta === 0 ? null : meta,
@@ -184,6 +184,7 @@ export class WorkerLoop {
       this.#out.push([FAILED, job.key, Date.now(), toTaskError(breach)]);
       return false;
     }
+    const args = job.args instanceof Payload ? (decodePayload(job.args) as JsonValue[]) : job.args;
     const startedAt = Date.now();
     this.#out.push([STARTED, job.key, startedAt]);
     this.#flush();
@@ -192,9 +193,9 @@ export class WorkerLoop {
     let context: TaskContext | null = null;
     if (brand.takesContext) {
       controller = new AbortController();
-      context = this.#context(job, job.meta!, entry, startedAt, controller.signal);
+      context = this.#context(job, args, job.meta!, entry, startedAt, controller.signal);
     }
-    const outcome = runTask(brand, job.args, job.resultId, context, encodedOutcome);
+    const outcome = runTask(brand, args, job.resultId, context, encodedOutcome);
     if (outcome instanceof Promise) {
       // Only an asynchronous job can see a CANCEL while it runs: a synchronous one holds the thread.
       this.#runningKey = job.key;
@@ -212,7 +213,7 @@ export class WorkerLoop {
     return false;
   }
 
-  #settle(key: number, outcome: Outcome<JsonText>): void {
+  #settle(key: number, outcome: Outcome<Payload>): void {
     this.history.finished();
     this.#out.push(outcome.ok ? [SUCCEEDED, key, Date.now(), outcome.value] : [FAILED, key, Date.now(), outcome.error]);
     if (this.#reportMemory) {
@@ -235,6 +236,7 @@ export class WorkerLoop {
 
   #context(
     job: BufferedJob,
+    args: readonly JsonValue[],
     meta: WorkerResultMeta,
     entry: TaskEntry,
     startedAt: number,
@@ -245,7 +247,7 @@ export class WorkerLoop {
       // Sent at once: the task may keep its thread busy for a long time after reporting.
       this.#port.send([[PROGRESS, key, progress]]);
     };
-    const taskResult = runningTaskResult(meta, entry.exported, job.args, startedAt, this.#port.workerId);
+    const taskResult = runningTaskResult(meta, entry.exported, args, startedAt, this.#port.workerId);
     return makeContext(taskResult, job.attempt, report, signal);
   }
 

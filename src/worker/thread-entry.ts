@@ -2,7 +2,7 @@
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { markPoolWorker } from "../in-worker.ts";
 import { ClaimWords } from "../wire/claims.ts";
-import { parsePayloads, textPayloads } from "../wire/payload.ts";
+import { textPayloads } from "../wire/payload.ts";
 import type { ParentFrame } from "../wire/protocol.ts";
 import { handleFaults } from "./faults.ts";
 import { WorkerLoop } from "./loop.ts";
@@ -28,7 +28,6 @@ const loop = new WorkerLoop({
 handleFaults(`thread-${threadId}`, loop.history, (frames) => port.postMessage(frames));
 
 port.on("message", (frames: ParentFrame[]) => {
-  parsePayloads(frames);
   loop.receive(frames);
   loop.pump();
 });

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BucketQueue } from "../../src/pool/bucket-queue.ts";
 import { DelayHeap } from "../../src/pool/delay-heap.ts";
@@ -10,8 +12,14 @@ import type { PoolJob } from "../../src/pool/types.ts";
 import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
 import { encodeBatch, LineReader, MalformedFrame } from "../../src/wire/framing.ts";
-import { JsonText } from "../../src/wire/json-text.ts";
-import { parsePayloads, textPayloads } from "../../src/wire/payload.ts";
+import {
+  decodePayload,
+  decodeValues,
+  encodePayload,
+  Payload,
+  receivedArgs,
+  textPayloads,
+} from "../../src/wire/payload.ts";
 import { DEFINE, RUN, SUCCEEDED } from "../../src/wire/protocol.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
 
@@ -208,37 +216,84 @@ describe("LineReader", () => {
   });
 });
 
-describe("payloads already encoded (JsonText)", () => {
+describe("payloads encoded once (payload.ts)", () => {
   const meta = { id: "r", backend: "b", enqueuedAt: 1, startedAt: null, workerIds: ['w"1'], errors: [] };
-  const args = [{ name: "a\nb", list: [1, -0, "\u2028"], __proto__x: null }];
-  const value = { ok: ["é", 2.5] };
+  const args = [{ name: "a\nb", list: [1, -0, "\u2028"], x: null }];
+  // Large and plain: packed. With a lone surrogate or a "__proto__" key: JSON, whatever its size.
+  const rows = Array.from({ length: 300 }, (_, i) => ({ id: i, name: `row-${i}`, tags: ["a", "b"], score: i / 8 }));
+  const lone = [...rows, "\ud800"];
+  const proto = [...rows, JSON.parse('{"__proto__": 1}') as object];
   const asValues = () => [
     [DEFINE, 0, "file:///t.mjs", "t"],
     [RUN, 1, 0, -3, args, 'r"1', 2, meta, 7],
-    [RUN, 2, 0, 0, [], "r2", 1, 0, 8],
-    [SUCCEEDED, 1, 5, value],
+    [RUN, 2, 0, 0, [rows], "r2", 1, 0, 8],
+    [SUCCEEDED, 1, 5, rows],
     [SUCCEEDED, 2, 6, "text"],
+    [SUCCEEDED, 3, 7, lone],
+    [SUCCEEDED, 4, 8, proto],
   ];
-  const asTexts = () => [
+  const asPayloads = () => [
     [DEFINE, 0, "file:///t.mjs", "t"],
-    [RUN, 1, 0, -3, new JsonText(JSON.stringify(args)), 'r"1', 2, meta, 7],
-    [RUN, 2, 0, 0, new JsonText("[]"), "r2", 1, 0, 8],
-    [SUCCEEDED, 1, 5, new JsonText(JSON.stringify(value))],
-    [SUCCEEDED, 2, 6, new JsonText('"text"')],
+    [RUN, 1, 0, -3, encodePayload(args, "args"), 'r"1', 2, meta, 7],
+    [RUN, 2, 0, 0, encodePayload([rows], "args"), "r2", 1, 0, 8],
+    [SUCCEEDED, 1, 5, encodePayload(rows, "returnValue")],
+    [SUCCEEDED, 2, 6, encodePayload("text", "returnValue")],
+    [SUCCEEDED, 3, 7, encodePayload(lone, "returnValue")],
+    [SUCCEEDED, 4, 8, encodePayload(proto, "returnValue")],
   ];
+  const asJson = () => JSON.parse(JSON.stringify(asValues())) as unknown[][];
+  /** What each side makes of the frames: the pool decodes values, a worker a RUN's arguments as it runs. */
+  const arrive = (frames: unknown[][], jsonAsText: boolean) => {
+    decodeValues(frames, jsonAsText);
+    for (const frame of frames) {
+      if (frame[0] !== RUN) continue;
+      const args = receivedArgs(frame);
+      frame[4] = args instanceof Payload ? decodePayload(args) : args;
+      frame.length = 9;
+    }
+    return frames;
+  };
 
-  it("are spliced into a child's line: the same line as the values would make", () => {
-    expect(encodeBatch(asTexts())).toBe(encodeBatch(asValues()));
-    expect(new LineReader().push(encodeBatch(asTexts()))).toEqual([JSON.parse(JSON.stringify(asValues()))]);
+  it("packs only a large value that msgpackr keeps as it is", () => {
+    expect(asPayloads().flatMap((f) => (f[4] instanceof Payload ? [f[4].packed] : []))).toEqual([false, true]);
+    expect(asPayloads().flatMap((f) => (f[3] instanceof Payload ? [f[3].packed] : []))).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(decodePayload(encodePayload(lone, "v"))).toEqual(JSON.parse(JSON.stringify(lone)));
+    expect(Object.hasOwn((decodePayload(encodePayload(proto, "v")) as object[])[300]!, "__proto__")).toBe(true);
   });
 
-  it("cross a thread's port as strings and arrive as the values", () => {
-    const frames = asTexts();
+  it("cross a child's line and arrive as the values would by JSON", () => {
+    const line = encodeBatch(asPayloads());
+    expect(line).not.toBe(encodeBatch(asValues())); // the large ones are packed
+    const [batch] = new LineReader().push(line)!;
+    expect(arrive(batch as unknown[][], false)).toEqual(asJson());
+  });
+
+  it("cross a thread's port as strings and arrive as the values would by JSON", () => {
+    const frames = asPayloads();
     textPayloads(frames);
-    expect(frames.every((f) => !f.some((e) => e instanceof JsonText))).toBe(true);
-    const arrived = structuredClone(frames);
-    parsePayloads(arrived);
-    expect(arrived).toEqual(JSON.parse(JSON.stringify(asValues())));
+    expect(frames.every((f) => !f.some((e) => e instanceof Payload))).toBe(true);
+    expect(arrive(structuredClone(frames), true)).toEqual(asJson());
+  });
+
+  it("an upper bound of the JSON bytes goes with each", () => {
+    for (const value of [args, rows, lone, proto, "é€😀"]) {
+      expect(encodePayload(value, "v").jsonBound).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(value)));
+    }
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue()), (value) => {
+        const payload = encodePayload(value, "args");
+        return (
+          payload.jsonBound >= Buffer.byteLength(JSON.stringify(value)) &&
+          isDeepStrictEqual(decodePayload(payload), JSON.parse(JSON.stringify(value)))
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -14,6 +14,7 @@ import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { WithdrawResult } from "../../wire/claims.ts";
 import { encodeBatch, LineReader, MalformedFrame } from "../../wire/framing.ts";
+import { decodeValues } from "../../wire/payload.ts";
 import { CONTROL_FD, DATA_FD } from "../../wire/protocol.ts";
 import { childExecArgv, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
@@ -93,10 +94,10 @@ class ProcessWorker implements RuntimeWorker {
         batches = reader.push(chunk);
       } catch (error) {
         // What it sent before the bad line is real: a job that finished there is not blamed.
-        if (error instanceof MalformedFrame && error.before.length > 0) hooks.onBatches(error.before);
+        if (error instanceof MalformedFrame && error.before.length > 0) hooks.onBatches(unpacked(error.before));
         throw error;
       }
-      if (batches !== null) hooks.onBatches(batches);
+      if (batches !== null) hooks.onBatches(unpacked(batches));
     });
     const answers = new LineReader(isAnswers);
     this.#listen(control, (chunk) => {
@@ -191,4 +192,10 @@ class ProcessWorker implements RuntimeWorker {
   describeExit(exit: WorkerExit): string {
     return `Worker process ${this.pid ?? "(not started)"} exited with code ${exit.code} (signal ${exit.signal ?? "none"})`;
   }
+}
+
+/** The batches of a line read, their packed values unpacked (JSON ones came parsed with the line). */
+function unpacked(batches: unknown[][]): unknown[][] {
+  for (const batch of batches) decodeValues(batch, false);
+  return batches;
 }

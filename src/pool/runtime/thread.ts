@@ -10,7 +10,7 @@ import { Worker } from "node:worker_threads";
 import { TSX_REGISTERED } from "../../typescript.ts";
 import { ClaimWords, claimBuffer, type WithdrawResult } from "../../wire/claims.ts";
 import { isBatch } from "../../wire/framing.ts";
-import { parsePayloads, textPayloads } from "../../wire/payload.ts";
+import { decodeValues, textPayloads } from "../../wire/payload.ts";
 import { entryNeedsTsx, inheritedExecArgv, tsxModuleUrls, workerEntryUrl } from "./entry.ts";
 import type { Runtime, RuntimeHooks, RuntimeWorker, WorkerExit } from "./types.ts";
 
@@ -73,7 +73,7 @@ class ThreadWorker implements RuntimeWorker {
         return;
       }
       try {
-        parsePayloads(frames);
+        decodeValues(frames, true);
         hooks.onBatches([frames]);
       } catch (error) {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
