@@ -156,17 +156,6 @@ export function checkJson(value: unknown, root: string): Readonly<JsonFacts> {
   }
 }
 
-/**
- * Checks `value` against the JSON rules (`checkJson`) and returns its JSON text. A getter is read
- * twice, once checked and once serialised; one that returns something else the second time is the
- * caller's own doing.
- * @throws TypeError as `normalizeJson`; RangeError past V8's longest string (about 512 MiB of JSON).
- */
-export function encodeJson(value: unknown, root: string): string {
-  checkJson(value, root);
-  return JSON.stringify(value);
-}
-
 /** Copies, or only checks and counts (`values`, `depth`, `bound`, `plain`). */
 function walk(value: unknown, root: string, copying: boolean): JsonValue {
   const base = top;

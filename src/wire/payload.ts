@@ -1,18 +1,19 @@
 /**
  * The payloads of frames (a RUN's arguments, a SUCCEEDED's value), encoded once by whoever has the
- * value (the backend at enqueue, the worker when the task returns) and decoded once on arrival.
+ * value (the backend at enqueue, the worker when the task returns) and decoded once by whoever
+ * needs it (the worker just before the run, the pool on arrival, `result.args` when read).
  *
- * Two formats, chosen per value by measurement (README, "Where the time goes"): JSON text, spliced
- * into a child's line as it is; and, for a large plain value, msgpackr with record structures,
- * base64 in the line. On ~100 KB of records the second is encoded in 200 µs instead of 307 µs and
- * decoded (base64 included) in 146 µs instead of 411 µs. Small values stay JSON, which is as fast
- * there; so does a value msgpackr would change (see `JsonFacts.plain`) or one nested deep enough
- * to strain its recursive coder. A packed payload sets a flag after the frame's last element:
+ * Two formats, chosen per value by measurement (`node bench/wire-format.mjs`; README, "Where the
+ * time goes"): JSON text, spliced into a child's line as it is; and, for a large plain value,
+ * msgpackr with record structures, base64 in the line. On ~100 KB of records the second was
+ * encoded in 239 µs instead of 349 µs and decoded (base64 included) in 142 µs instead of 455 µs;
+ * on a small value JSON was twice as fast both ways, so small values stay JSON. So does a value
+ * msgpackr would change (see `JsonFacts.plain`) or one nested deep enough to strain its recursive
+ * coder. A packed payload sets a flag after the frame's last element:
  * `[RUN, …, seq, 1]`, `[SUCCEEDED, key, finishedAt, value, 1]`.
  *
- * A worker thread's port carries a payload as a string too (copied flat by `postMessage`, where a
- * structured clone would walk the value on the sender's thread: 362 µs of the parent's time for
- * ~100 KB), parsed on arrival.
+ * A worker thread's port carries a payload as a string too: `postMessage` copies a string flat,
+ * where the structured clone of ~100 KB of records cost the sender 404 µs, more than encoding it.
  */
 import { Packr, Unpackr } from "msgpackr";
 import { checkJson, type JsonFacts, type JsonValue } from "../json.ts";

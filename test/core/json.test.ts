@@ -3,6 +3,7 @@
  * (tests/utils_tests/test_json.py and the older tests/tasks/test_utils.py JSONNormalizeTestCase),
  * with tasklane's stricter rules and messages, both on `normalizeJson` and through `enqueue`.
  */
+import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -15,7 +16,7 @@ import {
   TaskResultStatus,
   taskEvents,
 } from "../../src/index.ts";
-import { encodeJson } from "../../src/json.ts";
+import { decodePayload, encodePayload } from "../../src/wire/payload.ts";
 import { echo, noopTask } from "../fixtures/core/tasks.ts";
 
 class Point {
@@ -169,29 +170,38 @@ describe("normalizeJson (Django normalize_json)", () => {
   });
 });
 
-describe("encodeJson (the pool backends' one walk and one serialisation)", () => {
-  it.each(accepted)("accepts %s, as JSON text of the normalised value", (_name, value, expected) => {
-    expect(JSON.parse(encodeJson(value, "value"))).toEqual(expected);
+describe("encodePayload (the pool backends' one walk and one encoding)", () => {
+  const roundTrip = (value: unknown) => decodePayload(encodePayload(value, "value"));
+
+  it.each(accepted)("accepts %s, and decodes to the normalised value", (_name, value, expected) => {
+    expect(roundTrip(value)).toEqual(expected);
+    // The same again in a value large enough to travel as msgpack.
+    const large = [...new Array<number>(300).fill(1), value];
+    expect(encodePayload(large, "value").packed).toBe(true);
+    expect(roundTrip(large)).toEqual([...new Array<number>(300).fill(1), expected]);
   });
 
   it.each(rejected)("refuses %s with the same TypeError as normalizeJson", (_name, value, message) => {
-    expect(() => encodeJson([value], "args")).toThrow(new TypeError(message));
+    expect(() => encodePayload([value], "args")).toThrow(new TypeError(message));
   });
 
-  it("gives the text of normalizeJson's copy for any JSON value", () => {
+  it("decodes to normalizeJson's copy for any JSON value, small or packed", () => {
     fc.assert(
-      fc.property(
-        fc.jsonValue(),
-        (value) => encodeJson(value, "value") === JSON.stringify(normalizeJson(value, "value")),
-      ),
+      fc.property(fc.jsonValue(), fc.boolean(), (value, large) => {
+        const input = large ? [new Array(300).fill(0), value] : value;
+        return isDeepStrictEqual(roundTrip(input), normalizeJson(input, "value"));
+      }),
       { numRuns: 500 },
     );
   });
 
-  it("writes -0 as 0 and keeps '__proto__' an ordinary key", () => {
-    expect(encodeJson({ a: [-0] }, "value")).toBe('{"a":[0]}');
+  it("gives -0 as 0 and keeps '__proto__' an ordinary key and lone surrogates as they were", () => {
+    expect(Object.is((roundTrip({ a: [-0] }) as { a: number[] }).a[0], 0)).toBe(true);
     const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object;
-    expect(encodeJson(input, "value")).toBe('{"__proto__":{"polluted":true},"a":1}');
+    const out = roundTrip([new Array(300).fill(0), input]) as [unknown, Record<string, unknown>];
+    expect(Object.hasOwn(out[1], "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(out[1])).toBe(Object.prototype);
+    expect(roundTrip([new Array(300).fill(0), "\ud800"])).toEqual([new Array(300).fill(0), "\ud800"]);
   });
 });
 

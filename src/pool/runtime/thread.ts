@@ -1,7 +1,8 @@
 /**
  * Worker-thread workers. Batches travel as arrays through `postMessage` (structured clone), one
- * message per batch, their payloads as JSON text (payload.ts). The claim words of a thread's buffered jobs are shared memory between the pool
- * and the thread, so the pool takes a job back by itself, at once (see claims.ts).
+ * message per batch, their payloads as strings (payload.ts). The claim words of a thread's
+ * buffered jobs are shared memory between the pool and the thread, so the pool takes a job back by
+ * itself, at once (see claims.ts).
  *
  * A task in the thread can post to the same port: a message that is not a batch of frames, or
  * frames the pool cannot handle, make it a protocol violation of that worker, which is terminated.
