@@ -10,6 +10,7 @@ import {
   closeAll,
   configure,
   getBackend,
+  type JsonValue,
   PayloadTooLarge,
   type PoolBackend,
   QueueFull,
@@ -141,6 +142,24 @@ describe.each(["process-pool", "thread-pool"] as const)("%s", (backendName) => {
     const result = await (await echo.enqueue(1)).wait({ timeoutMs: 20_000 });
     expect(result.status).toBe("SUCCESSFUL");
     expect(later).toEqual(["SUCCESSFUL"]);
+  });
+
+  it("a large value (sent as msgpack) arrives and returns exactly, as the enqueue saw it", async () => {
+    use();
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ id: i, name: `row-${i}`, tags: ["a", "b"], score: i / 8 }));
+    // Large but not plain (a lone surrogate, a "__proto__" key): sent as JSON, just as exact.
+    const odd = [...rows.slice(0, 300), "\ud800", JSON.parse('{"__proto__": {"x": -0}}') as JsonValue];
+    const expected = JSON.parse(JSON.stringify(rows)) as unknown;
+    const oddExpected = JSON.parse(JSON.stringify(odd)) as unknown;
+    const sent = await echo.enqueue(rows);
+    const oddSent = await echo.enqueue(odd);
+    rows[0]!.name = "changed after enqueue";
+    const done = await sent.wait({ timeoutMs: 20_000 });
+    expect(done.returnValue).toEqual(expected);
+    expect(done.args).toEqual([expected]);
+    const oddDone = await oddSent.wait({ timeoutMs: 20_000 });
+    expect(oddDone.returnValue).toEqual(oddExpected);
+    expect(Object.hasOwn((oddDone.returnValue as object[])[301]!, "__proto__")).toBe(true);
   });
 
   it("maxPayloadBytes holds exactly: at the limit passes, one byte over is refused", async () => {
