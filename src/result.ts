@@ -87,7 +87,7 @@ export class TaskResult<Return = unknown> {
   // field is one line there, as Django's TASK_REFRESH_ATTRS lists them once for refresh and creation.
   #state!: ResultState;
   // The state this result was made from: its arguments never change, and a pool backend's are only
-  // parsed from their JSON text when read.
+  // decoded when read.
   readonly #origin: ResultState;
   #status!: TaskResultStatus;
   #enqueuedAt!: number;

@@ -193,8 +193,8 @@ export abstract class BaseTaskBackend implements ResultOwner {
 
 /**
  * A new result's state, as a class so that every state has one shape and the getter of its
- * arguments lives on the prototype (an object literal with a getter, one per enqueue, cost a
- * twentieth of a no-op flood's time).
+ * arguments lives on the prototype (an object literal with a getter, one per enqueue, took about 4%
+ * of the parent's time in a no-op flood).
  */
 class NewState implements ResultState {
   readonly id: string = randomUUID();
