@@ -72,3 +72,22 @@ export function postgresTestServer(): PostgresTestServer {
     },
   };
 }
+
+/**
+ * A pg pool whose `end()` resolves once its connections are closed: pg-pool's own resolves once
+ * they are released, while the last ones may still be closing, and a `DROP DATABASE … WITH
+ * (FORCE)` right after it then terminates them, which reaches the test as an uncaught error.
+ */
+export function closablePool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  const closed: Promise<void>[] = [];
+  pool.on("connect", (client) => {
+    closed.push(new Promise((resolve) => client.once("end", () => resolve())));
+  });
+  const end = pool.end.bind(pool);
+  pool.end = (async () => {
+    await end();
+    await Promise.all(closed);
+  }) as pg.Pool["end"];
+  return pool;
+}

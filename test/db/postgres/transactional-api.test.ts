@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { closeAll, InvalidTask, withTransaction } from "../../../src/index.ts";
 import { record } from "../../fixtures/db/tasks.ts";
-import { postgresTestServer } from "../../support/postgres.ts";
+import { closablePool, postgresTestServer } from "../../support/postgres.ts";
 import { describeWhere } from "../../support/where.ts";
 import { type Database, type Run, tempDatabase, worker } from "../support.ts";
 
@@ -28,7 +28,7 @@ describeWhere(server.skip === undefined)("withTransaction: enqueue in the applic
     url = await server.freshDatabase();
     db = tempDatabase({ url });
     db.use();
-    pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool = closablePool({ connectionString: url, max: 2 });
     await pool.query("CREATE TABLE orders (id text PRIMARY KEY)");
     // The worker migrates the schema; it runs for the whole file, woken by NOTIFY (polls hourly).
     run = worker(db, ["--interval", "3600", "--queue-name", "*"], 120_000);

@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Driver from "better-sqlite3";
-import pg from "pg";
 import { openStore } from "../../../src/db/open-store.ts";
 import type { TaskStore } from "../../../src/db/store.ts";
-import { postgresTestServer } from "../../support/postgres.ts";
+import { closablePool, postgresTestServer } from "../../support/postgres.ts";
 
 export type ScheduleDialect = "sqlite" | "postgres";
 
@@ -120,7 +119,7 @@ async function postgresReader(): Promise<Reader> {
   const server = postgresTestServer();
   const url = await server.freshDatabase();
   // One connection for the test's reads; the search path stands in for SQLite's unqualified names.
-  const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${PG_SCHEMA}` });
+  const pool = closablePool({ connectionString: url, max: 1, options: `-c search_path=${PG_SCHEMA}` });
   // bigint comes back as a string by default and jsonb parsed: cast to the shapes SQLite gives.
   const query = async <T>(text: string): Promise<T[]> => (await pool.query(text)).rows as T[];
   return {
