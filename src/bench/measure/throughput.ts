@@ -35,11 +35,12 @@ export async function measurePayload(
   large: unknown,
 ): Promise<PayloadRow> {
   const tasks = options.payloadTasks;
-  const rate = async (arg: unknown) => tasks / ((await timeMs(() => c.flood("payload", tasks, arg))) / 1000);
+  const rate = async (kind: "payload" | "returns", arg: unknown) =>
+    tasks / ((await timeMs(() => c.flood(kind, tasks, arg))) / 1000);
   const runs = await repeatRuns(options.warmup, options.repeat, async () => ({
-    small: await rate(small),
-    large: await rate(large),
-    returned: tasks / ((await timeMs(() => c.flood("returns", tasks, options.payloadBytes))) / 1000),
+    small: await rate("payload", small),
+    large: await rate("payload", large),
+    returned: await rate("returns", options.payloadBytes),
   }));
   return {
     backend: c.backend,
