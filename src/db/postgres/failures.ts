@@ -66,7 +66,10 @@ export function storeError(
   } else if (state === "3D000") {
     detail = `${raw}: create the database first (createdb)`;
   } else if (state !== undefined && /^[0-9A-Z]{5}$/.test(state)) {
-    detail = `${raw} (SQLSTATE ${state})`;
+    // The server's DETAIL says which value it refused (e.g. "\u0000 cannot be converted to text.").
+    const serverDetail = (error as { detail?: unknown }).detail;
+    detail =
+      typeof serverDetail === "string" ? `${raw}: ${serverDetail} (SQLSTATE ${state})` : `${raw} (SQLSTATE ${state})`;
   }
   const wrapped = new TaskStoreError(scrub(`PostgreSQL ${location}: ${operation}: ${detail}`, password));
   Object.defineProperty(wrapped, "sqlState", { value: state, enumerable: false });

@@ -25,6 +25,7 @@ import { wholeAtLeast } from "./claims.ts";
 import { PgConnection, type PgStoreEvent } from "./connection.ts";
 import * as dashboard from "./dashboard.ts";
 import type { PgModule } from "./driver.ts";
+import { EnqueueBatcher } from "./enqueue-batch.ts";
 import { PgListener } from "./listener.ts";
 import * as reads from "./reads.ts";
 import { type PgRow, toRow } from "./rows.ts";
@@ -67,6 +68,7 @@ export class PgStore implements TaskStore {
   private readonly connection: PgConnection;
   private readonly listener: PgListener;
   private readonly waits: FinishedWaits;
+  private readonly batcher: EnqueueBatcher;
   private readonly readyListeners = new Set<() => void>();
   private readyUnsubscribe: (() => void) | undefined;
   private readyListening: Promise<void> | undefined;
@@ -92,6 +94,7 @@ export class PgStore implements TaskStore {
       },
     });
     this.waits = new FinishedWaits(this.listener, this.names.finished, (id) => this.get(id));
+    this.batcher = new EnqueueBatcher(this.connection, this.names);
   }
 
   /** The schema this store keeps its tables in. */
@@ -110,7 +113,8 @@ export class PgStore implements TaskStore {
   async enqueue(row: NewTaskRow, via?: SqlExecutor): Promise<TaskRow> {
     await this.migrate();
     if (!via) {
-      const stored = await reads.enqueue(this.connection, this.names, row);
+      const stored =
+        row.cancelled == null ? await this.batcher.enqueue(row) : await reads.enqueue(this.connection, this.names, row);
       if (stored.status === "READY") this.fireReady();
       return stored;
     }

@@ -97,6 +97,15 @@ describeWhere(server.skip === undefined)("a connection lost after COMMIT", () =>
     expect(await direct.counts()).toContainEqual({ queueName: "e", status: "READY", count: 1 });
   });
 
+  it("enqueue of a burst: the retry returns every row the lost answer inserted, each once", async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => newRow({ queueName: "burst", args: [i] }));
+    const cut = proxy.cutAfter("tasklane_enqueue_many_");
+    const stored = await Promise.all(rows.map((row) => store.enqueue(row)));
+    await cut;
+    expect(stored.map((r) => [r.id, r.args])).toEqual(rows.map((r) => [r.id, r.args]));
+    expect(await direct.counts()).toContainEqual({ queueName: "burst", status: "READY", count: 5 });
+  });
+
   it("LISTEN: a dropped LISTEN connection reconnects, says so, and wakes its listeners again", async () => {
     let wake: (() => void) | undefined;
     const unsubscribe = store.onReady(() => wake?.());

@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../../src/db/postgres/open.ts";
 import type { PgStore } from "../../../src/db/postgres/store.ts";
+import { listenTo, type NotificationLog } from "../../support/pg-notifications.ts";
 import { postgresTestServer } from "../../support/postgres.ts";
 import { describeWhere } from "../../support/where.ts";
 import { claimAll, newRow } from "./fixtures.ts";
@@ -20,44 +21,23 @@ describeWhere(server.skip === undefined)("enqueue through the application's tran
   let url = "";
   let store: PgStore;
   let app: pg.Client;
-  let watcher: pg.Client;
-  let notifier: pg.Client;
-  const heard: string[] = [];
-  let onHeard: (() => void) | undefined;
+  let log: NotificationLog;
 
   beforeAll(async () => {
     url = await server.freshDatabase();
     store = await openPgStore(url);
     await store.migrate();
     app = new pg.Client({ connectionString: url });
-    watcher = new pg.Client({ connectionString: url });
-    notifier = new pg.Client({ connectionString: url });
-    await Promise.all([app.connect(), watcher.connect(), notifier.connect()]);
-    watcher.on("notification", (n) => {
-      heard.push(`${n.channel}:${n.payload}`);
-      onHeard?.();
-    });
-    await watcher.query('LISTEN "tasklane_ready"');
-    await watcher.query("LISTEN sentinel");
+    await app.connect();
+    log = await listenTo(url, ["tasklane_ready"]);
   });
 
   afterAll(async () => {
-    await Promise.all([app?.end(), watcher?.end(), notifier?.end(), store?.close()]);
+    await Promise.all([app?.end(), log?.close(), store?.close()]);
   });
 
-  /** Sends NOTIFY sentinel from a third session and resolves once the watcher heard it. */
-  async function sentinel(label: string): Promise<void> {
-    const heardIt = new Promise<void>((resolve) => {
-      onHeard = () => {
-        if (heard.includes(`sentinel:${label}`)) resolve();
-      };
-    });
-    await notifier.query("SELECT pg_notify('sentinel', $1)", [label]);
-    await heardIt;
-  }
-
   it("commit: the row appears, is claimable, and its notification comes after the commit", async () => {
-    heard.length = 0;
+    log.heard.length = 0;
     await app.query("BEGIN");
     await app.query("CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, item text NOT NULL)");
     await app.query("INSERT INTO orders (item) VALUES ('book')");
@@ -67,30 +47,25 @@ describeWhere(server.skip === undefined)("enqueue through the application's tran
     // Uncommitted: other sessions see neither the row nor a notification.
     expect(await store.get(row.id)).toBeNull();
     expect(await store.claim(claimAll("w-early"))).toEqual([]);
-    await sentinel("before-commit");
-    expect(heard).toEqual(["sentinel:before-commit"]);
+    await log.sentinel("before-commit");
+    expect(log.heard).toEqual(["tasklane_test_sentinel:before-commit"]);
 
-    const readyHeard = new Promise<void>((resolve) => {
-      onHeard = () => {
-        if (heard.includes("tasklane_ready:orders")) resolve();
-      };
-    });
     await app.query("COMMIT");
-    await readyHeard;
-    expect(heard).toEqual(["sentinel:before-commit", "tasklane_ready:orders"]);
+    await log.until("tasklane_ready:orders");
+    expect(log.heard).toEqual(["tasklane_test_sentinel:before-commit", "tasklane_ready:orders"]);
     const claimed = await store.claim(claimAll("w-late"));
     expect(claimed.map((c) => c.row.id)).toEqual([row.id]);
   });
 
   it("rollback: no row, nothing to claim, and no notification ever", async () => {
-    heard.length = 0;
+    log.heard.length = 0;
     await app.query("BEGIN");
     const row = await store.enqueue(newRow({ queueName: "orders" }), app);
     await app.query("ROLLBACK");
     // The sentinel is committed after the rollback: had the rolled-back enqueue notified, that
     // notification would have arrived first.
-    await sentinel("after-rollback");
-    expect(heard).toEqual(["sentinel:after-rollback"]);
+    await log.sentinel("after-rollback");
+    expect(log.heard).toEqual(["tasklane_test_sentinel:after-rollback"]);
     expect(await store.get(row.id)).toBeNull();
     expect(await store.claim(claimAll("w"))).toEqual([]);
   });
