@@ -102,6 +102,13 @@ export class DatabaseWorker {
   readonly #heldPerLane = new Map<string, number>();
   /** Each lane's moving average run time in ms (NaN until a task of it ran). */
   readonly #runMs = new Map<string, number>();
+  /**
+   * Claims this process holds but has not handed over yet: rows whose task definition is being
+   * imported after a claim or a take-over. Their leases are renewed like those of running tasks,
+   * or a module slower to import than the lease would see its row reaped from under it.
+   */
+  readonly #loading = new Map<string, { id: string; token: string }>();
+  #reaping = false;
   #nextKey = 1;
   #claimed = 0;
   #pendingSettle: { key: number; settlement: Settlement; outcome: Outcome }[] = [];
@@ -244,8 +251,12 @@ export class DatabaseWorker {
         // gets from a claim as one write. A start per microtask made a write (and a wake-up of the
         // child) per task: 1.2 write syscalls per task in this process in a no-op flood, 0.3 now
         // (syscw in /proc/<pid>/io).
+        for (const { row, token } of claims) this.#loading.set(row.id, { id: row.id, token });
         const loaded = await Promise.all(claims.map((claim) => this.#load(claim.row)));
-        for (const [i, claim] of claims.entries()) this.#start(claim, lane, loaded[i] as Loaded);
+        for (const [i, claim] of claims.entries()) {
+          this.#loading.delete(claim.row.id);
+          this.#start(claim, lane, loaded[i] as Loaded);
+        }
       }
       this.#drained = drained;
     } while (this.#claimAgain && !this.#stopping);
@@ -479,8 +490,18 @@ export class DatabaseWorker {
     // A lease runs out only leaseMs after its last renewal: looking more often than every half of
     // that finds nothing new and would cost an idle worker a write each time.
     const now = Date.now();
-    if (now < this.#nextReapAt) return;
+    // One pass at a time: a pass still loading definitions must not meet its own take-overs again.
+    if (now < this.#nextReapAt || this.#reaping) return;
     this.#nextReapAt = now + Math.max(10, Math.floor(this.#backend.leaseMs / 2));
+    this.#reaping = true;
+    try {
+      await this.#reapPass();
+    } finally {
+      this.#reaping = false;
+    }
+  }
+
+  async #reapPass(): Promise<void> {
     let expired: Expired[];
     try {
       expired = await this.#store.reapExpired(this.#options.workerId, this.#backend.leaseMs, REAP_LIMIT);
@@ -489,6 +510,15 @@ export class DatabaseWorker {
       return;
     }
     if (expired.length === 0) return;
+    for (const { claim } of expired) this.#loading.set(claim.row.id, { id: claim.row.id, token: claim.token });
+    try {
+      await this.#settleLost(expired);
+    } finally {
+      for (const { claim } of expired) this.#loading.delete(claim.row.id);
+    }
+  }
+
+  async #settleLost(expired: readonly Expired[]): Promise<void> {
     const settlements: Settlement[] = [];
     for (const { claim, lostWorker } of expired) {
       const row = claim.row;
@@ -534,14 +564,11 @@ export class DatabaseWorker {
   /** Renews the leases of what is held; stops what was cancelled elsewhere or lost. */
   async #renewLeases(): Promise<void> {
     const held = [...this.#held.entries()].filter(([, h]) => !h.lost);
-    if (held.length === 0) return;
+    const leases = [...held.map(([, h]) => ({ id: h.row.id, token: h.claim.token })), ...this.#loading.values()];
+    if (leases.length === 0) return;
     let result: RenewResult;
     try {
-      result = await this.#store.renew(
-        this.#options.workerId,
-        held.map(([, h]) => ({ id: h.row.id, token: h.claim.token })),
-        this.#backend.leaseMs,
-      );
+      result = await this.#store.renew(this.#options.workerId, leases, this.#backend.leaseMs);
     } catch (error) {
       this.#log(1, `Lease renewal failed: ${messageOf(error)}`);
       return;

@@ -210,6 +210,27 @@ describe("tasklane worker", () => {
     expect((await second.exited).code).toBe(0);
   }, 120_000);
 
+  it("a module slower to import than the lease: claims and take-overs keep their lease while it loads", async () => {
+    // Each import of the module (2.5 s) outlasts the lease (1.5 s): the first worker's after its
+    // claim (its own reaper used to take the row back, and nothing ever started), the rescuer's
+    // after its take-over (a second pass used to reap it again, recording the rescuer as lost).
+    db = tempDatabase({ leaseMs: 1500 });
+    db.use();
+    const { slowSpin } = await import("../fixtures/db/slow-import.ts");
+    const result = await slowSpin.using({ maxAttempts: 2, backoff: 0 }).enqueue(200, db.log);
+    const first = worker(db, ["--worker-id", "doomed"]);
+    await until(() => db.lines().some((l) => l.startsWith("start ")), "the first attempt to start");
+    process.kill(-first.pid, "SIGKILL");
+    await first.exited;
+    const second = worker(db, ["--worker-id", "rescuer"]);
+    await result.wait({ timeoutMs: 60_000 });
+    expect(result.status).toBe("SUCCESSFUL");
+    expect(result.workerIds).toEqual(["doomed", "rescuer"]);
+    expect(result.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^Worker 'doomed' stopped renewing/)]);
+    second.child.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+  }, 120_000);
+
   it("the first SIGTERM lets the running task finish and exits 0; nothing is left RUNNING", async () => {
     db = tempDatabase();
     db.use();
