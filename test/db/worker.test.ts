@@ -190,14 +190,18 @@ describe("tasklane worker", () => {
     expect(counts.filter((c) => c.status !== "SUCCESSFUL")).toEqual([]);
   }, 120_000);
 
+  /** SIGKILLs the worker (its whole process group) once its first task has logged its start. */
+  async function killOnceStarted(run: ReturnType<typeof worker>): Promise<void> {
+    await until(() => db.lines().some((l) => l.startsWith("start ")), "the first attempt to start");
+    process.kill(-run.pid, "SIGKILL");
+    await run.exited;
+  }
+
   it("a SIGKILLed worker's task is reclaimed when its lease runs out, retried elsewhere, and records WorkerLost", async () => {
     db = tempDatabase({ leaseMs: 1500 });
     db.use();
     const result = await spin.using({ maxAttempts: 2, backoff: 0 }).enqueue(1500, db.log);
-    const first = worker(db, ["--worker-id", "doomed"]);
-    await until(() => db.lines().some((l) => l.startsWith("start ")), "the first attempt to start");
-    process.kill(-first.pid, "SIGKILL");
-    await first.exited;
+    await killOnceStarted(worker(db, ["--worker-id", "doomed"]));
     const second = worker(db, ["--worker-id", "rescuer"]);
     await result.wait({ timeoutMs: 30_000 });
     expect(result.status).toBe("SUCCESSFUL");
@@ -218,10 +222,7 @@ describe("tasklane worker", () => {
     db.use();
     const { slowSpin } = await import("../fixtures/db/slow-import.ts");
     const result = await slowSpin.using({ maxAttempts: 2, backoff: 0 }).enqueue(200, db.log);
-    const first = worker(db, ["--worker-id", "doomed"]);
-    await until(() => db.lines().some((l) => l.startsWith("start ")), "the first attempt to start");
-    process.kill(-first.pid, "SIGKILL");
-    await first.exited;
+    await killOnceStarted(worker(db, ["--worker-id", "doomed"]));
     const second = worker(db, ["--worker-id", "rescuer"]);
     await result.wait({ timeoutMs: 60_000 });
     expect(result.status).toBe("SUCCESSFUL");
