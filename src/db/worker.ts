@@ -249,8 +249,8 @@ export class DatabaseWorker {
         if (claims.length === limit) drained = false;
         // Loaded first, then handed over in one synchronous run, so the pool sends what one child
         // gets from a claim as one write. A start per microtask made a write (and a wake-up of the
-        // child) per task: 1.2 write syscalls per task in this process in a no-op flood, 0.3 now
-        // (syscw in /proc/<pid>/io).
+        // child) per task: 1.1 write syscalls per task in this process in a no-op flood, 0.3 now
+        // (`node bench/pg-cpu.mjs`).
         for (const { row, token } of claims) this.#loading.set(row.id, { id: row.id, token });
         const loaded = await Promise.all(claims.map((claim) => this.#load(claim.row)));
         for (const [i, claim] of claims.entries()) {

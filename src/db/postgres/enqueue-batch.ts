@@ -41,9 +41,28 @@ export class EnqueueBatcher {
   #inFlight = 0;
   #flushQueued = false;
 
+  /** The batch statement: the same text for every batch of this store (a prepared statement). */
+  readonly #text: string;
+
   constructor(connection: PgConnection, names: Channels) {
     this.#connection = connection;
     this.#names = names;
+    this.#text = `WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                             $7::float8[], $8::int[], $9::bigint[], $10::bigint[])
+          WITH ORDINALITY AS v(id, task_path, queue_name, backend_name, priority, args, run_after,
+                               max_attempts, backoff_ms, timeout_ms, n)),
+      ins AS (
+        INSERT INTO ${names.table} (id, status, enqueued_at, task_path, queue_name, backend_name, priority, args,
+                          run_after, max_attempts, backoff_ms, timeout_ms, errors)
+        SELECT id, 'READY', now(), task_path, queue_name, backend_name, priority, args::jsonb,
+               to_timestamp(run_after / 1000), max_attempts, backoff_ms, timeout_ms, '[]'::jsonb
+        FROM v ORDER BY n
+        ON CONFLICT (id) DO NOTHING
+        RETURNING *)
+      SELECT ${rowColumns("ins")},
+        CASE WHEN ins.run_after IS NULL OR ins.run_after <= now() THEN pg_notify($11, ins.queue_name) END AS woke
+      FROM ins`;
   }
 
   /** Inserts the row (READY, not cancelled) and resolves with it as stored. */
@@ -103,36 +122,16 @@ export class EnqueueBatcher {
    * a retry (the first try's outcome was unknown) is that try's row, committed: it is read back.
    */
   #insertMany(rows: readonly NewTaskRow[]): Promise<Map<string, TaskRow> | "refused"> {
-    const columns: unknown[][] = Array.from({ length: 10 }, () => new Array(rows.length));
-    rows.forEach((row, i) => {
-      reads.newRowValues(row).forEach((value, c) => {
-        (columns[c] as unknown[])[i] = value;
-      });
-    });
-    const t = this.#names.table;
-    const text = `WITH v AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-                             $7::float8[], $8::int[], $9::bigint[], $10::bigint[])
-          WITH ORDINALITY AS v(id, task_path, queue_name, backend_name, priority, args, run_after,
-                               max_attempts, backoff_ms, timeout_ms, n)),
-      ins AS (
-        INSERT INTO ${t} (id, status, enqueued_at, task_path, queue_name, backend_name, priority, args,
-                          run_after, max_attempts, backoff_ms, timeout_ms, errors)
-        SELECT id, 'READY', now(), task_path, queue_name, backend_name, priority, args::jsonb,
-               to_timestamp(run_after / 1000), max_attempts, backoff_ms, timeout_ms, '[]'::jsonb
-        FROM v ORDER BY n
-        ON CONFLICT (id) DO NOTHING
-        RETURNING *)
-      SELECT ${rowColumns("ins")},
-        CASE WHEN ins.run_after IS NULL OR ins.run_after <= now() THEN pg_notify($11, ins.queue_name) END AS woke
-      FROM ins`;
+    // Row-major values, transposed into one array per column for unnest().
+    const perRow = rows.map(reads.newRowValues);
+    const columns = (perRow[0] ?? []).map((_, c) => perRow.map((values) => values[c]));
     const values = [...columns, this.#names.ready];
     return this.#connection.run("enqueue", async (attempt) => {
       let result: { rows: unknown[] };
       try {
         result = await this.#connection.pool.query({
           name: `tasklane_enqueue_many_${this.#names.schema}`,
-          text,
+          text: this.#text,
           values,
         });
       } catch (error) {
