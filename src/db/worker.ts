@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { DatabaseBackend } from "../backends/database.ts";
 import { SHARED_LANE } from "../backends/pool-options.ts";
-import { defaultBackoff, retryDelay } from "../backoff.ts";
+import { retryDelay } from "../backoff.ts";
+import { messageOf } from "../describe.ts";
 import { BackendClosed, WorkerLost } from "../errors.ts";
 import { taskEvents } from "../events.ts";
 import { activeLogger } from "../log.ts";
@@ -14,7 +15,8 @@ import { TaskResult, TaskResultStatus } from "../result.ts";
 import type { AnyTask } from "../task.ts";
 import { type TaskError, toTaskError } from "../task-error.ts";
 import { splitModulePath } from "../task-loader.ts";
-import type { Claim, Expired, RenewResult, Settlement, TaskRow, TaskStore } from "./store.ts";
+import { type HeldLease, LeaseReaper, retryPolicyOf } from "./reaper.ts";
+import type { Claim, RenewResult, Settlement, TaskRow, TaskStore } from "./store.ts";
 
 /** Options of a `DatabaseWorker` (what `tasklane worker` parses from its command line). */
 export interface DatabaseWorkerOptions {
@@ -81,8 +83,6 @@ const EWMA_WEIGHT = 0.2;
 
 /** The longest the worker sleeps between lease renewals (and cancel checks). */
 const MAX_RENEW_EVERY_MS = 1000;
-/** Expired leases taken over per pass. */
-const REAP_LIMIT = 100;
 
 /**
  * `tasklane worker`: claims READY rows as its process pool has free child workers, runs them there,
@@ -107,14 +107,13 @@ export class DatabaseWorker {
    * imported after a claim or a take-over. Their leases are renewed like those of running tasks,
    * or a module slower to import than the lease would see its row reaped from under it.
    */
-  readonly #loading = new Map<string, { id: string; token: string }>();
-  #reaping = false;
+  readonly #loading = new Map<string, HeldLease>();
+  readonly #reaper: LeaseReaper;
   #nextKey = 1;
   #claimed = 0;
   #pendingSettle: { key: number; settlement: Settlement; outcome: Outcome }[] = [];
   #settleScheduled = false;
   #settleRetryMs = 0;
-  #nextReapAt = 0;
   #claiming = false;
   #claimAgain = false;
   #stopping = false;
@@ -131,6 +130,7 @@ export class DatabaseWorker {
     this.#backend = backend;
     this.#store = store;
     this.#options = options;
+    this.#reaper = new LeaseReaper(backend, store, options.workerId, this.#loading, (line) => this.#log(1, line));
     const { lanes, recycle } = backend.settings;
     const poolLanes: Record<string, { maxWorkers: number }> = {};
     this.#lanes = new Map();
@@ -180,7 +180,7 @@ export class DatabaseWorker {
     this.#unsubscribeEvents = this.#backend.onStoreEvent((message) => this.#log(1, message));
     this.#schedulePoll();
     this.#scheduleRenew();
-    void this.#reap().finally(() => this.#claimSoon());
+    void this.#reaper.reap().finally(() => this.#claimSoon());
     return ended.then(async (end) => {
       await this.#shutdown();
       return end;
@@ -406,7 +406,9 @@ export class DatabaseWorker {
     if (outcome.ok) {
       settlement = { id, token, kind: "succeeded", value: outcome.value };
     } else {
-      const delay = this.#aborted ? null : retryDelay(this.#policy(held), outcome.error, held.row.workerIds.length);
+      const delay = this.#aborted
+        ? null
+        : retryDelay(retryPolicyOf(held.row, held.task), outcome.error, held.row.workerIds.length);
       settlement =
         delay === null
           ? { id, token, kind: "failed", error: outcome.error }
@@ -418,14 +420,6 @@ export class DatabaseWorker {
       // After the I/O phase: every outcome the pool read in this turn goes into one transaction.
       setImmediate(() => void this.#flushSettlements());
     }
-  }
-
-  #policy(held: Held): { maxAttempts: number; backoff: AnyTask["backoff"]; modulePath: string } {
-    return {
-      maxAttempts: held.row.maxAttempts,
-      backoff: held.row.backoffMs ?? held.task?.backoff ?? defaultBackoff,
-      modulePath: held.row.taskPath,
-    };
   }
 
   async #flushSettlements(): Promise<void> {
@@ -485,82 +479,6 @@ export class DatabaseWorker {
     this.#maybeEnd();
   }
 
-  /** Takes over rows whose lease ran out and records those attempts as lost. */
-  async #reap(): Promise<void> {
-    // A lease runs out only leaseMs after its last renewal: looking more often than every half of
-    // that finds nothing new and would cost an idle worker a write each time.
-    const now = Date.now();
-    // One pass at a time: a pass still loading definitions must not meet its own take-overs again.
-    if (now < this.#nextReapAt || this.#reaping) return;
-    this.#nextReapAt = now + Math.max(10, Math.floor(this.#backend.leaseMs / 2));
-    this.#reaping = true;
-    try {
-      await this.#reapPass();
-    } finally {
-      this.#reaping = false;
-    }
-  }
-
-  async #reapPass(): Promise<void> {
-    let expired: Expired[];
-    try {
-      expired = await this.#store.reapExpired(this.#options.workerId, this.#backend.leaseMs, REAP_LIMIT);
-    } catch (error) {
-      this.#log(1, `Reaping expired leases failed: ${messageOf(error)}`);
-      return;
-    }
-    if (expired.length === 0) return;
-    for (const { claim } of expired) this.#loading.set(claim.row.id, { id: claim.row.id, token: claim.token });
-    try {
-      await this.#settleLost(expired);
-    } finally {
-      for (const { claim } of expired) this.#loading.delete(claim.row.id);
-    }
-  }
-
-  async #settleLost(expired: readonly Expired[]): Promise<void> {
-    const settlements: Settlement[] = [];
-    for (const { claim, lostWorker } of expired) {
-      const row = claim.row;
-      const attempt = row.workerIds.length;
-      const error = toTaskError(
-        new WorkerLost(
-          `Worker '${lostWorker}' stopped renewing its lease on attempt ${attempt} of ${row.taskPath} ` +
-            `(result ${row.id}); the attempt is presumed lost.`,
-        ),
-      );
-      let task: AnyTask | null = null;
-      try {
-        task = await this.#backend.taskOf(row);
-      } catch {
-        // The definition's backoff is unknown here; a fixed one from the row, or the default, applies.
-      }
-      const delay = retryDelay(
-        {
-          maxAttempts: row.maxAttempts,
-          backoff: row.backoffMs ?? task?.backoff ?? defaultBackoff,
-          modulePath: row.taskPath,
-        },
-        error,
-        attempt,
-      );
-      settlements.push(
-        delay === null
-          ? { id: row.id, token: claim.token, kind: "failed", error }
-          : { id: row.id, token: claim.token, kind: "retry", error, delayMs: delay },
-      );
-      this.#log(
-        1,
-        `Task id=${row.id}: attempt ${attempt} lost by worker '${lostWorker}'; ${delay === null ? "FAILED" : "retrying"}.`,
-      );
-    }
-    try {
-      await this.#store.settle(settlements);
-    } catch (error) {
-      this.#log(1, `Recording lost attempts failed: ${messageOf(error)}`);
-    }
-  }
-
   /** Renews the leases of what is held; stops what was cancelled elsewhere or lost. */
   async #renewLeases(): Promise<void> {
     const held = [...this.#held.entries()].filter(([, h]) => !h.lost);
@@ -600,7 +518,7 @@ export class DatabaseWorker {
     const every = Math.max(10, Math.min(MAX_RENEW_EVERY_MS, Math.floor(this.#backend.leaseMs / 3)));
     this.#renew = setTimeout(() => {
       this.#renew = null;
-      void Promise.all([this.#renewLeases(), this.#reap()]).finally(() => {
+      void Promise.all([this.#renewLeases(), this.#reaper.reap()]).finally(() => {
         if (this.#endReason === null) this.#scheduleRenew();
       });
     }, every);
@@ -642,8 +560,4 @@ export class DatabaseWorker {
   #log(level: 1 | 2, line: string): void {
     this.#options.log?.(level, line);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
