@@ -56,6 +56,9 @@ export async function pruneCommand(options: PruneCommandOptions, io: CliIo): Pro
     const dryRun = options.dryRun === true;
     const count = await store.prune({ queues, minAgeMs, failedMinAgeMs, dryRun });
     io.stdout(`${dryRun ? "Would delete" : "Deleted"} ${count} task result(s)\n`);
+    // Slot records belong to no queue: every prune ages them out, each schedule keeping its latest.
+    const slots = await store.pruneSlots({ minAgeMs, dryRun });
+    if (slots > 0) io.stdout(`${dryRun ? "Would delete" : "Deleted"} ${slots} old schedule slot record(s)\n`);
     return EXIT_OK;
   } catch (error) {
     if (!(error instanceof CliError)) throw error;

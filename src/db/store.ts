@@ -299,6 +299,14 @@ export interface TaskStore {
   /** Deletes (or with dryRun counts) finished rows older than the ages, in batches; never READY or RUNNING rows. */
   prune(request: PruneRequest): Promise<number>;
 
+  /**
+   * Deletes (or with dryRun counts) schedule slot records at least `minAgeMs` old (database clock),
+   * in batches, but never a schedule's latest: only the latest decides whether a slot is taken
+   * (`enqueueSlot` refuses it and every earlier one), so the others are history. Without this a
+   * schedule that fires every minute would add half a million rows a year.
+   */
+  pruneSlots(request: { readonly minAgeMs: number; readonly dryRun: boolean }): Promise<number>;
+
   /** Rows newest first, filtered and paginated (for the dashboard and tests). */
   list(request: ListRequest): Promise<ListPage>;
 

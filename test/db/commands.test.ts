@@ -7,8 +7,10 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../../src/db/open-store.ts";
 import { closeAll } from "../../src/index.ts";
 import { add, record } from "../fixtures/db/tasks.ts";
+import { newRow } from "./support/rows.ts";
 import { cli, type Database, tempDatabase, worker } from "./support.ts";
 
 let db: Database;
@@ -80,6 +82,25 @@ describe("tasklane prune", () => {
     expect((await all.exited).code).toBe(0);
     expect(all.stdout()).toBe("Deleted 1 task result(s)\n");
     await expect(add.getResult(done.id)).rejects.toThrow(/does not exist/);
+  });
+
+  it("ages out schedule slot records whatever the queue, each schedule keeping its latest, and says so", async () => {
+    db = tempDatabase();
+    const store = await openStore(db.url);
+    try {
+      for (const at of [0, 60_000, 120_000]) await store.enqueueSlot({ scheduleName: "s", slotAt: at }, newRow());
+    } finally {
+      await store.close();
+    }
+    const dry = cli(["prune", "--config", db.config, "--min-age-days", "0", "--dry-run"], db.dir);
+    expect((await dry.exited).code).toBe(0);
+    expect(dry.stdout()).toBe("Would delete 0 task result(s)\nWould delete 2 old schedule slot record(s)\n");
+    const run = cli(["prune", "--config", db.config, "--min-age-days", "0"], db.dir);
+    expect((await run.exited).code).toBe(0);
+    expect(run.stdout()).toBe("Deleted 0 task result(s)\nDeleted 2 old schedule slot record(s)\n");
+    const again = cli(["prune", "--config", db.config, "--min-age-days", "0"], db.dir);
+    expect((await again.exited).code).toBe(0);
+    expect(again.stdout()).toBe("Deleted 0 task result(s)\n");
   });
 
   it("refuses a negative age", async () => {

@@ -64,3 +64,36 @@ export async function lastSlot(c: PgConnection, names: Channels, scheduleName: s
     return last ?? null;
   });
 }
+
+/** See TaskStore.pruneSlots: in batches, each idempotent, so a retried one deletes what is still there. */
+export async function pruneSlots(
+  c: PgConnection,
+  names: Channels,
+  request: { readonly minAgeMs: number; readonly dryRun: boolean },
+): Promise<number> {
+  // The latest of a schedule is never old enough: a slot recorded concurrently only raises the max.
+  const where = `s.recorded_at <= now() - $1::float8 * interval '1 millisecond'
+    AND s.slot_at < (SELECT max(l.slot_at) FROM ${names.slots} l WHERE l.schedule_name = s.schedule_name)`;
+  if (request.dryRun) {
+    return c.run("pruneSlots", async () => {
+      const result = await c.pool.query(`SELECT count(*)::float8 AS n FROM ${names.slots} s WHERE ${where}`, [
+        request.minAgeMs,
+      ]);
+      return result.rows[0]?.n as number;
+    });
+  }
+  const BATCH = 1000;
+  let total = 0;
+  for (;;) {
+    const deleted = await c.run("pruneSlots", async () => {
+      const result = await c.pool.query(
+        `DELETE FROM ${names.slots} WHERE ctid IN (
+           SELECT s.ctid FROM ${names.slots} s WHERE ${where} LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)`,
+        [request.minAgeMs],
+      );
+      return result.rowCount ?? 0;
+    });
+    total += deleted;
+    if (deleted < BATCH) return total;
+  }
+}

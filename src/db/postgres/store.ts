@@ -193,6 +193,11 @@ export class PgStore implements TaskStore {
     return reads.prune(this.connection, this.names, request);
   }
 
+  async pruneSlots(request: { readonly minAgeMs: number; readonly dryRun: boolean }): Promise<number> {
+    await this.migrate();
+    return slots.pruneSlots(this.connection, this.names, request);
+  }
+
   async list(request: ListRequest): Promise<ListPage> {
     await this.migrate();
     return reads.list(this.connection, this.names, request);

@@ -147,6 +147,13 @@ export const SQL = {
 } as const;
 
 export const pruneCount = `SELECT count(*) AS count FROM ${TASKS} WHERE ${SQL.pruneWhere}`;
+
+/** Slot records old enough to prune, but never a schedule's latest (see TaskStore.pruneSlots). */
+const slotPruneWhere = `s.recorded_at <= ${NOW} - @minAgeMs
+  AND s.slot_at < (SELECT max(l.slot_at) FROM ${SLOTS} l WHERE l.schedule_name = s.schedule_name)`;
+export const slotPruneCount = `SELECT count(*) AS count FROM ${SLOTS} s WHERE ${slotPruneWhere}`;
+export const slotPruneBatch = `DELETE FROM ${SLOTS} WHERE rowid IN
+  (SELECT s.rowid FROM ${SLOTS} s WHERE ${slotPruneWhere} ${limit("@batch")})`;
 export const pruneBatch = `DELETE FROM ${TASKS} WHERE seq IN (SELECT seq FROM ${TASKS} WHERE ${SQL.pruneWhere} ${limit("@batch")})`;
 
 /** A `list()` query for the filters given (a handful of shapes, each prepared once). */

@@ -25,7 +25,7 @@ import type {
 import { FinishWakeups, pollUntilFinished } from "../wait.ts";
 import type { SqliteDatabase, SqliteDriver } from "./driver.ts";
 import { openSqliteFile, type SqliteOpenOptions } from "./open.ts";
-import { listSql, pruneBatch, pruneCount, SQL } from "./sql.ts";
+import { listSql, pruneBatch, pruneCount, SQL, slotPruneBatch, slotPruneCount } from "./sql.ts";
 
 /** Rows deleted per prune transaction: short enough that workers never wait long for the lock. */
 const PRUNE_BATCH = 1000;
@@ -228,6 +228,22 @@ export class SqliteStore implements TaskStore {
       const changes = await this.#write(
         "prune",
         () => this.#stmt(pruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes,
+      );
+      deleted += changes;
+      if (changes < PRUNE_BATCH) return deleted;
+    }
+  }
+
+  async pruneSlots(request: { readonly minAgeMs: number; readonly dryRun: boolean }): Promise<number> {
+    const params = { minAgeMs: request.minAgeMs };
+    if (request.dryRun) {
+      return ((await this.#run("pruneSlots", () => this.#stmt(slotPruneCount).get(params))) as { count: number }).count;
+    }
+    let deleted = 0;
+    for (;;) {
+      const changes = await this.#write(
+        "pruneSlots",
+        () => this.#stmt(slotPruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes,
       );
       deleted += changes;
       if (changes < PRUNE_BATCH) return deleted;

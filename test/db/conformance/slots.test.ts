@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnStoreChild } from "../support/child.ts";
-import { newRow } from "../support/rows.ts";
+import { DAY, newRow } from "../support/rows.ts";
 import { type StoreHarness, stores } from "../support/stores.ts";
 
 const T0 = Date.parse("2026-03-29T00:00:00Z");
@@ -79,5 +79,34 @@ describe.each(stores)("$dialect store: schedule slots", (dialect) => {
     expect(new Set(won).size).toBe(200);
     expect(await total(store)).toBe(200);
     expect(await store.lastSlot("a")).toBe(T0 + 99 * MINUTE);
+  });
+
+  it("prunes slot records by age, never a schedule's latest, which still refuses every earlier slot", async () => {
+    const store = await h.fresh();
+    for (let i = 0; i < 3; i++) await store.enqueueSlot({ scheduleName: "s", slotAt: T0 + i * MINUTE }, newRow());
+    await store.enqueueSlot({ scheduleName: "other", slotAt: T0 }, newRow());
+    // Recorded just now: nothing is a day old.
+    expect(await store.pruneSlots({ minAgeMs: DAY, dryRun: false })).toBe(0);
+    expect(await store.pruneSlots({ minAgeMs: 0, dryRun: true })).toBe(2);
+    expect(await store.pruneSlots({ minAgeMs: 0, dryRun: false })).toBe(2);
+    expect(await store.pruneSlots({ minAgeMs: 0, dryRun: false })).toBe(0);
+    expect(await store.lastSlot("s")).toBe(T0 + 2 * MINUTE);
+    expect(await store.lastSlot("other")).toBe(T0);
+    // The pruned slots stay taken: the latest refuses them, as it refuses itself.
+    for (let i = 0; i < 3; i++) {
+      expect(await store.enqueueSlot({ scheduleName: "s", slotAt: T0 + i * MINUTE }, newRow()), `slot ${i}`).toBeNull();
+    }
+    expect(await store.enqueueSlot({ scheduleName: "other", slotAt: T0 }, newRow())).toBeNull();
+    expect(await store.enqueueSlot({ scheduleName: "s", slotAt: T0 + 3 * MINUTE }, newRow())).not.toBeNull();
+    expect(await total(store)).toBe(5);
+  });
+
+  // 1,100 slots one by one: on PostgreSQL each is a round trip.
+  it("prunes more slot records than one batch holds", { timeout: 120_000 }, async () => {
+    const store = await h.fresh();
+    const N = 1100;
+    for (let i = 0; i < N; i++) await store.enqueueSlot({ scheduleName: "s", slotAt: T0 + i * MINUTE }, newRow());
+    expect(await store.pruneSlots({ minAgeMs: 0, dryRun: false })).toBe(N - 1);
+    expect(await store.lastSlot("s")).toBe(T0 + (N - 1) * MINUTE);
   });
 });
