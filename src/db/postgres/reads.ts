@@ -140,19 +140,32 @@ export async function prune(c: PgConnection, names: Channels, request: PruneRequ
       return result.rows[0]?.n as number;
     });
   }
-  // Batches keep each transaction (and the locks it holds) short on a big table; each batch is
-  // idempotent, so a retried one deletes what is still there.
+  return deleteInBatches(
+    c,
+    "prune",
+    (limit) =>
+      `DELETE FROM ${names.table} WHERE id IN (
+         SELECT id FROM ${names.table} WHERE ${where} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    values,
+  );
+}
+
+/**
+ * Runs a DELETE of at most `limit` rows until one deletes fewer. Batches keep each transaction (and
+ * the locks it holds) short on a big table; each is idempotent, so a retried one deletes what is
+ * still there.
+ */
+export async function deleteInBatches(
+  c: PgConnection,
+  what: string,
+  statement: (limit: number) => string,
+  values: unknown[],
+): Promise<number> {
   const BATCH = 1000;
+  const text = statement(BATCH);
   let total = 0;
   for (;;) {
-    const deleted = await c.run("prune", async () => {
-      const result = await c.pool.query(
-        `DELETE FROM ${names.table} WHERE id IN (
-           SELECT id FROM ${names.table} WHERE ${where} LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)`,
-        values,
-      );
-      return result.rowCount ?? 0;
-    });
+    const deleted = await c.run(what, async () => (await c.pool.query(text, values)).rowCount ?? 0);
     total += deleted;
     if (deleted < BATCH) return total;
   }

@@ -1,6 +1,6 @@
 import type { NewTaskRow, SlotKey, TaskRow } from "../store.ts";
 import type { PgConnection } from "./connection.ts";
-import { newRowValues } from "./reads.ts";
+import { deleteInBatches, newRowValues } from "./reads.ts";
 import { type PgRow, rowColumns, toRow } from "./rows.ts";
 import type { Channels } from "./sql-names.ts";
 
@@ -65,7 +65,7 @@ export async function lastSlot(c: PgConnection, names: Channels, scheduleName: s
   });
 }
 
-/** See TaskStore.pruneSlots: in batches, each idempotent, so a retried one deletes what is still there. */
+/** See TaskStore.pruneSlots. */
 export async function pruneSlots(
   c: PgConnection,
   names: Channels,
@@ -82,18 +82,12 @@ export async function pruneSlots(
       return result.rows[0]?.n as number;
     });
   }
-  const BATCH = 1000;
-  let total = 0;
-  for (;;) {
-    const deleted = await c.run("pruneSlots", async () => {
-      const result = await c.pool.query(
-        `DELETE FROM ${names.slots} WHERE ctid IN (
-           SELECT s.ctid FROM ${names.slots} s WHERE ${where} LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)`,
-        [request.minAgeMs],
-      );
-      return result.rowCount ?? 0;
-    });
-    total += deleted;
-    if (deleted < BATCH) return total;
-  }
+  return deleteInBatches(
+    c,
+    "pruneSlots",
+    (limit) =>
+      `DELETE FROM ${names.slots} WHERE ctid IN (
+         SELECT s.ctid FROM ${names.slots} s WHERE ${where} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    [request.minAgeMs],
+  );
 }

@@ -219,32 +219,26 @@ export class SqliteStore implements TaskStore {
       minAgeMs: request.minAgeMs,
       failedMinAgeMs: request.failedMinAgeMs,
     };
-    if (request.dryRun) {
-      return ((await this.#run("prune", () => this.#stmt(pruneCount).get(params))) as { count: number }).count;
-    }
-    let deleted = 0;
-    for (;;) {
-      // A batch per transaction: the write lock is released between batches for the workers.
-      const changes = await this.#write(
-        "prune",
-        () => this.#stmt(pruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes,
-      );
-      deleted += changes;
-      if (changes < PRUNE_BATCH) return deleted;
-    }
+    return this.#prune("prune", pruneCount, pruneBatch, params, request.dryRun);
   }
 
   async pruneSlots(request: { readonly minAgeMs: number; readonly dryRun: boolean }): Promise<number> {
-    const params = { minAgeMs: request.minAgeMs };
-    if (request.dryRun) {
-      return ((await this.#run("pruneSlots", () => this.#stmt(slotPruneCount).get(params))) as { count: number }).count;
-    }
+    return this.#prune("pruneSlots", slotPruneCount, slotPruneBatch, { minAgeMs: request.minAgeMs }, request.dryRun);
+  }
+
+  /** Counts with `count`, or deletes with `batch` until a batch comes back short. */
+  async #prune(
+    what: string,
+    count: string,
+    batch: string,
+    params: Record<string, unknown>,
+    dryRun: boolean,
+  ): Promise<number> {
+    if (dryRun) return ((await this.#run(what, () => this.#stmt(count).get(params))) as { count: number }).count;
     let deleted = 0;
     for (;;) {
-      const changes = await this.#write(
-        "pruneSlots",
-        () => this.#stmt(slotPruneBatch).run({ ...params, batch: PRUNE_BATCH }).changes,
-      );
+      // A batch per transaction: the write lock is released between batches for the workers.
+      const changes = await this.#write(what, () => this.#stmt(batch).run({ ...params, batch: PRUNE_BATCH }).changes);
       deleted += changes;
       if (changes < PRUNE_BATCH) return deleted;
     }
