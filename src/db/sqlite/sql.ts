@@ -147,6 +147,7 @@ export const SQL = {
 } as const;
 
 export const pruneCount = `SELECT count(*) AS count FROM ${TASKS} WHERE ${SQL.pruneWhere}`;
+export const pruneBatch = `DELETE FROM ${TASKS} WHERE seq IN (SELECT seq FROM ${TASKS} WHERE ${SQL.pruneWhere} ${limit("@batch")})`;
 
 /** Slot records old enough to prune, but never a schedule's latest (see TaskStore.pruneSlots). */
 const slotPruneWhere = `s.recorded_at <= ${NOW} - @minAgeMs
@@ -154,7 +155,6 @@ const slotPruneWhere = `s.recorded_at <= ${NOW} - @minAgeMs
 export const slotPruneCount = `SELECT count(*) AS count FROM ${SLOTS} s WHERE ${slotPruneWhere}`;
 export const slotPruneBatch = `DELETE FROM ${SLOTS} WHERE rowid IN
   (SELECT s.rowid FROM ${SLOTS} s WHERE ${slotPruneWhere} ${limit("@batch")})`;
-export const pruneBatch = `DELETE FROM ${TASKS} WHERE seq IN (SELECT seq FROM ${TASKS} WHERE ${SQL.pruneWhere} ${limit("@batch")})`;
 
 /** A `list()` query for the filters given (a handful of shapes, each prepared once). */
 export function listSql(filters: {
