@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { currentExecutor } from "../db/transaction.ts";
 import { BackendNotSupported, InvalidTask, TaskResultDoesNotExist } from "../errors.ts";
 import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, isFinished, recordFailed, whenFinished } from "../lifecycle.ts";
 import type { TaskProgress } from "../progress.ts";
 import { type ResultOwner, type ResultState, type TaskResult, TaskResultStatus } from "../result.ts";
+import { newResultId } from "../result-id.ts";
 import type { ScheduleDeclaration } from "../schedules/declaration.ts";
 import { taggedSlot } from "../schedules/slot-tag.ts";
 import type { AnyTask } from "../task.ts";
@@ -197,7 +197,7 @@ export abstract class BaseTaskBackend implements ResultOwner {
  * of the parent's time in a no-op flood).
  */
 class NewState implements ResultState {
-  readonly id: string = randomUUID();
+  readonly id: string = newResultId();
   readonly task: AnyTask;
   readonly owner: ResultOwner;
   status: TaskResultStatus = TaskResultStatus.READY;

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { StoreSource } from "../dashboard/store-source.ts";
 import { openStore } from "../db/open-store.ts";
 import { DatabaseSlotLedger, SlotTaken } from "../db/slot-ledger.ts";
@@ -9,6 +8,7 @@ import { type JsonValue, normalizeJson } from "../json.ts";
 import { cancellationError, recordEnqueued } from "../lifecycle.ts";
 import { activeLogger } from "../log.ts";
 import { type ResultState, TaskResult, TaskResultStatus } from "../result.ts";
+import { newResultId } from "../result-id.ts";
 import type { SlotLedger } from "../schedules/ledger.ts";
 import { type SlotTag, slotTagOf } from "../schedules/slot-tag.ts";
 import type { AnyTask } from "../task.ts";
@@ -112,7 +112,7 @@ export class DatabaseBackend extends BaseTaskBackend {
       );
     }
     const row: NewTaskRow = {
-      id: randomUUID(),
+      id: newResultId(),
       taskPath: task.modulePath,
       queueName: task.queueName,
       backendName: this.alias,
