@@ -198,16 +198,29 @@ export class TaskResult<Return = unknown> {
    * Resolves with this result, up to date, once it is finished (SUCCESSFUL or FAILED).
    * @throws WaitTimeout when `timeoutMs` passes first; the signal's reason when `signal` aborts.
    */
-  async wait(options: WaitOptions = {}): Promise<this> {
-    const { timeoutMs, signal } = options;
-    if (isFinishedStatus(this.#state.status)) {
-      this.#copy(this.#state);
-      return this;
+  wait(options: WaitOptions = {}): Promise<this> {
+    // Not an async function on the common path (no timeout): a flood keeps one wait per task alive,
+    // and its suspended frame made each 650 bytes instead of 403 (`node --expose-gc
+    // bench/profile-retained.mjs`). Whatever goes wrong still arrives as a rejection, as from an
+    // async function.
+    try {
+      const { timeoutMs, signal } = options;
+      if (isFinishedStatus(this.#state.status)) {
+        this.#copy(this.#state);
+        return Promise.resolve(this);
+      }
+      if (timeoutMs !== undefined) return this.#waitAtMost(timeoutMs, signal);
+      return this.#state.owner.waitForState(this.#state, signal).then((state) => {
+        this.#copy(state);
+        return this;
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (timeoutMs === undefined) {
-      this.#copy(await this.#state.owner.waitForState(this.#state, signal));
-      return this;
-    }
+  }
+
+  /** `wait()` with a timeout. */
+  async #waitAtMost(timeoutMs: number, signal: AbortSignal | undefined): Promise<this> {
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new RangeError(`wait(): timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
     }
