@@ -80,33 +80,32 @@ function finish(state: ResultState, status: TaskResultStatus, at: number): void 
     else log.debug(line);
   }
   if (taskEvents.has("taskFinished")) taskEvents.emit("taskFinished", new TaskResult(state));
-  const wakes = waiters.get(state);
-  if (wakes !== undefined) {
-    waiters.delete(state);
+  const wakes = state.waiters;
+  if (wakes != null) {
+    state.waiters = null;
     if (typeof wakes === "function") wakes(state);
     else for (const wake of wakes) wake(state);
   }
 }
 
-// Who waits for which result, kept here rather than on ResultState: only a result finished in this
-// process, through finish() above, can wake them (a persistent backend's states are re-read, so it
-// waits its own way). Weak, so a result nobody holds any more goes with its waiters. A lone waiter
-// is the promise's own resolve, not in an array nor behind a closure: in a flood every result has
-// one, all alive at once, and a pending wait() took 1,210 bytes with an array and a closure, 650
-// without (`node --expose-gc bench/profile-retained.mjs`).
+// Who waits for a result is kept on its state: only a result finished in this process, through
+// finish() above, can wake them (a persistent backend's states are re-read, so it waits its own
+// way). A lone waiter is the promise's own resolve, not in an array nor behind a closure, and not
+// in a WeakMap beside the state: in a flood every result has one, all alive at once, and a pending
+// wait() took 1,210 bytes with a closure in an array in a WeakMap, 360 this way (`node
+// --expose-gc bench/profile-retained.mjs`).
 type Wake = (state: ResultState) => void;
-const waiters = new WeakMap<ResultState, Wake | Wake[]>();
 
 function addWaiter(state: ResultState, wake: Wake): void {
-  const wakes = waiters.get(state);
-  if (wakes === undefined) waiters.set(state, wake);
-  else if (typeof wakes === "function") waiters.set(state, [wakes, wake]);
+  const wakes = state.waiters;
+  if (wakes == null) state.waiters = wake;
+  else if (typeof wakes === "function") state.waiters = [wakes, wake];
   else wakes.push(wake);
 }
 
 function removeWaiter(state: ResultState, wake: Wake): void {
-  const wakes = waiters.get(state);
-  if (wakes === wake) waiters.delete(state);
+  const wakes = state.waiters;
+  if (wakes === wake) state.waiters = null;
   else if (Array.isArray(wakes)) {
     const i = wakes.indexOf(wake);
     if (i >= 0) wakes.splice(i, 1);

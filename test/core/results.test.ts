@@ -211,6 +211,39 @@ describe("wait()", () => {
     await running;
   });
 
+  it("several waits at once: the one whose signal aborts leaves, the others resolve with the result", async () => {
+    const gate = `many-${Math.random()}`;
+    let id = "";
+    const started = new Promise<void>((resolve) => {
+      const off = taskEvents.on("taskStarted", (r) => {
+        id = r.id;
+        off();
+        resolve();
+      });
+    });
+    const running = waitForGate.enqueue(gate);
+    await started;
+    const result = await waitForGate.getResult(id);
+    const leaving = new AbortController();
+    const alone = new AbortController();
+
+    // First alone (then the only waiter leaves), then three together (the middle one leaves).
+    const lone = result.wait({ signal: alone.signal });
+    alone.abort(new Error("left alone"));
+    await expect(lone).rejects.toThrow("left alone");
+    const first = result.wait();
+    const middle = result.wait({ signal: leaving.signal });
+    const last = result.wait({ signal: new AbortController().signal });
+    leaving.abort(new Error("left"));
+    await expect(middle).rejects.toThrow("left");
+    openGate(gate);
+
+    await expect(first).resolves.toBe(result);
+    await expect(last).resolves.toBe(result);
+    expect(result.returnValue).toBe(gate);
+    await running;
+  });
+
   it("timeoutMs must be a number >= 0", async () => {
     const result = await neverFinishing();
     await expect(result.wait({ timeoutMs: -1 })).rejects.toThrow(
