@@ -3,7 +3,7 @@ import { randomFillSync } from "node:crypto";
 // Why not crypto.randomUUID(): Node builds its string by concatenating 2-character pieces, so V8
 // holds it as a tree of cons strings: several hundred bytes per id where a flat one takes 56, and a
 // Map that meets one compares it through the runtime's slow string path. A pending task on the
-// process pool kept 1,311 bytes of heap with randomUUID()'s ids and 885 with these (`node
+// process pool kept 1,306 bytes of heap with randomUUID()'s ids and 887 with these (`node
 // --expose-gc bench/profile-retained.mjs`); in a no-op flood, deleting an evicted id from the
 // result store took 4.4 µs with them and 1.3 µs with flat ones (timed around the delete). This
 // builds the same random version-4 UUID as one flat string, no slower than randomUUID() itself.
