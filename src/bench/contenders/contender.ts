@@ -39,11 +39,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `done` every millisecond until it holds, failing after `timeoutMs` with `what` in the message. */
-export async function until(done: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * Polls `done` every millisecond until it holds, failing after `timeoutMs` with `what` in the
+ * message (a function is asked at that moment, so it can say how far it got).
+ */
+export async function until(done: () => boolean, what: string | (() => string), timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`benchmark: timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const described = typeof what === "string" ? what : what();
+      throw new Error(`benchmark: timed out after ${timeoutMs} ms waiting for ${described}`);
+    }
     await sleep(1);
   }
 }

@@ -96,7 +96,12 @@ export class PeerContender implements Contender {
 
   async drain(): Promise<void> {
     const pool = this.#live();
-    await until(() => pool.completed >= this.#started, `${this.backend} to finish submitted tasks`);
+    await until(
+      () => pool.completed >= this.#started,
+      () =>
+        `${this.backend} to finish submitted tasks (${pool.completed} of ${this.#started} done, ` +
+        `${this.#inflight.size} not settled, ${this.#tinypool?.queueSize ?? "?"} in tinypool's queue)`,
+    );
   }
 
   workerPids(): number[] {
