@@ -35,6 +35,22 @@ async function neverFinishing(): Promise<TaskResult> {
   return noopTask.using({ backend: "dummy" }).enqueue();
 }
 
+/** Enqueues `waitForGate` on a fresh gate and resolves once it runs: its gate, result id and enqueue. */
+async function startGated(prefix: string): Promise<{ gate: string; id: string; running: Promise<TaskResult> }> {
+  const gate = `${prefix}-${Math.random()}`;
+  let id = "";
+  const started = new Promise<void>((resolve) => {
+    const off = taskEvents.on("taskStarted", (r) => {
+      id = r.id;
+      off();
+      resolve();
+    });
+  });
+  const running = waitForGate.enqueue(gate);
+  await started;
+  return { gate, id, running };
+}
+
 describe("returnValue and the statuses", () => {
   it("TaskResultStatus has exactly the four statuses", () => {
     expect(Object.values(TaskResultStatus)).toEqual(["READY", "RUNNING", "SUCCESSFUL", "FAILED"]);
@@ -112,17 +128,7 @@ describe("wait()", () => {
   });
 
   it("several waiters on one running result all resolve", async () => {
-    const gate = `many-${Math.random()}`;
-    let id = "";
-    const started = new Promise<void>((resolve) => {
-      const off = taskEvents.on("taskStarted", (r) => {
-        id = r.id;
-        off();
-        resolve();
-      });
-    });
-    const running = waitForGate.enqueue(gate);
-    await started;
+    const { gate, id, running } = await startGated("many");
     const a = await waitForGate.getResult(id);
     const b = await waitForGate.getResult(id);
     const waits = Promise.all([a.wait(), b.wait(), a.wait({ timeoutMs: 60_000 })]);
@@ -186,17 +192,7 @@ describe("wait()", () => {
   });
 
   it("an aborted or timed-out wait does not stop a later wait from resolving", async () => {
-    const gate = `later-${Math.random()}`;
-    let id = "";
-    const started = new Promise<void>((resolve) => {
-      const off = taskEvents.on("taskStarted", (r) => {
-        id = r.id;
-        off();
-        resolve();
-      });
-    });
-    const running = waitForGate.enqueue(gate);
-    await started;
+    const { gate, id, running } = await startGated("later");
     const result = await waitForGate.getResult(id);
 
     await expect(result.wait({ timeoutMs: 5 })).rejects.toBeInstanceOf(WaitTimeout);
@@ -212,17 +208,7 @@ describe("wait()", () => {
   });
 
   it("several waits at once: the one whose signal aborts leaves, the others resolve with the result", async () => {
-    const gate = `many-${Math.random()}`;
-    let id = "";
-    const started = new Promise<void>((resolve) => {
-      const off = taskEvents.on("taskStarted", (r) => {
-        id = r.id;
-        off();
-        resolve();
-      });
-    });
-    const running = waitForGate.enqueue(gate);
-    await started;
+    const { gate, id, running } = await startGated("leaving");
     const result = await waitForGate.getResult(id);
     const leaving = new AbortController();
     const alone = new AbortController();
