@@ -1,7 +1,7 @@
 // What a pending task costs the parent's heap (node --expose-gc bench/profile-retained.mjs): the
 // bytes a flood of enqueued no-op tasks keeps alive, measured after a full GC, per task, first with
 // only their enqueue() promises held, then with a wait() pending on each as well. In a flood every
-// such byte is live at once, so each scavenge copies it: this is the collector's share of the time.
+// such byte is live at once: the collector copies it out of the young generation, then marks it.
 import { closeAll, configure } from "tasklane";
 import { noop } from "./tasks.mjs";
 
