@@ -5,7 +5,7 @@ import { taskEvents } from "./events.ts";
 import type { JsonValue } from "./json.ts";
 import { activeLogger } from "./log.ts";
 import type { TaskProgress } from "./progress.ts";
-import { isFinishedStatus, type ResultState, TaskResult, TaskResultStatus } from "./result.ts";
+import { isFinishedStatus, type ResultState, type StateWaiter, TaskResult, TaskResultStatus } from "./result.ts";
 import { type TaskError, toTaskError } from "./task-error.ts";
 
 /*
@@ -94,16 +94,14 @@ function finish(state: ResultState, status: TaskResultStatus, at: number): void 
 // in a WeakMap beside the state: in a flood every result has one, all alive at once, and a pending
 // wait() took 1,210 bytes with a closure in an array in a WeakMap, 360 this way (`node
 // --expose-gc bench/profile-retained.mjs`).
-type Wake = (state: ResultState) => void;
-
-function addWaiter(state: ResultState, wake: Wake): void {
+function addWaiter(state: ResultState, wake: StateWaiter): void {
   const wakes = state.waiters;
   if (wakes == null) state.waiters = wake;
   else if (typeof wakes === "function") state.waiters = [wakes, wake];
   else wakes.push(wake);
 }
 
-function removeWaiter(state: ResultState, wake: Wake): void {
+function removeWaiter(state: ResultState, wake: StateWaiter): void {
   const wakes = state.waiters;
   if (wakes === wake) state.waiters = null;
   else if (Array.isArray(wakes)) {

@@ -55,8 +55,10 @@ export interface ResultState {
   waiters?: StateWaiters;
 }
 
-/** @internal Called with the state once it finishes: one waiter as it is, several in an array. */
-export type StateWaiters = ((state: ResultState) => void) | ((state: ResultState) => void)[] | null;
+/** @internal Called with the state once it finishes. */
+export type StateWaiter = (state: ResultState) => void;
+/** @internal A state's waiters: one as it is, several in an array. */
+export type StateWaiters = StateWaiter | StateWaiter[] | null;
 
 /** What a result needs from its backend. `BaseTaskBackend` implements it. */
 export interface ResultOwner {
