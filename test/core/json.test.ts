@@ -16,6 +16,7 @@ import {
   TaskResultStatus,
   taskEvents,
 } from "../../src/index.ts";
+import { checkJson } from "../../src/json.ts";
 import { decodePayload, encodePayload } from "../../src/wire/payload.ts";
 import { echo, noopTask } from "../fixtures/core/tasks.ts";
 
@@ -202,6 +203,43 @@ describe("encodePayload (the pool backends' one walk and one encoding)", () => {
     expect(Object.hasOwn(out[1], "__proto__")).toBe(true);
     expect(Object.getPrototypeOf(out[1])).toBe(Object.prototype);
     expect(roundTrip([new Array(300).fill(0), "\ud800"])).toEqual([new Array(300).fill(0), "\ud800"]);
+  });
+});
+
+describe("checkJson: its fast path and the walk it hands unusual values to", () => {
+  /** The facts by the walk alone: an enumerable key on Object.prototype sends every value there. */
+  const byWalk = (value: unknown) => {
+    Object.defineProperty(Object.prototype, "__walk__", { value: 1, enumerable: true, configurable: true });
+    try {
+      return { ...checkJson(value, "value") };
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).__walk__;
+    }
+  };
+  const nest = (levels: number, leaf: JsonValue): JsonValue => {
+    let value = leaf;
+    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+
+  it("learns what the walk learns of any JSON value, shallow or past the fast path's depth", () => {
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc
+        .tuple(fc.integer({ min: 60, max: 70 }), fc.jsonValue())
+        .map(([levels, leaf]) => nest(levels, leaf as JsonValue)),
+      // Lone surrogates and "__proto__" keys make a value not plain.
+      fc.constantFrom("\ud800", { "\udc00": 1 }, JSON.parse('{"__proto__": [1]}') as JsonValue),
+    );
+    fc.assert(
+      fc.property(fc.array(value), (args) => isDeepStrictEqual({ ...checkJson(args, "args") }, byWalk(args))),
+      { numRuns: 500 },
+    );
+  });
+
+  it("checks own keys only, whatever a prototype adds", () => {
+    const facts = byWalk([{ a: 1 }]);
+    expect(facts).toEqual({ values: 3, depth: 2, bound: 4 + 1 + 4 + (6 + 4) + 25, plain: true });
   });
 });
 
