@@ -1,7 +1,7 @@
 // Floods of 500 tasks carrying ~100 KB of JSON records, to profile the parent and the workers
 // (node --cpu-prof bench/profile-payload.mjs [process-pool|thread-pool] [args|returns]). Each round
 // says how long the synchronous enqueue loop took, and the rest until every result was finished,
-// with how busy the parent's event loop was meanwhile.
+// with how busy the parent's event loop was meanwhile. ROUNDS=n runs n rounds instead of 6.
 import { closeAll, configure } from "tasklane";
 import { largeArg } from "../dist/bench/payload-data.js";
 import { payload, returns } from "./tasks.mjs";
@@ -11,7 +11,7 @@ const returning = process.argv[3] === "returns";
 configure({ default: { backend, options: { maxWorkers: 2, minWorkers: 2, maxResults: 1000 } } });
 const arg = largeArg(100_000);
 const tasks = 500;
-for (let round = 0; round < 6; round++) {
+for (let round = 0; round < (Number(process.env.ROUNDS) || 6); round++) {
   const t0 = performance.now();
   const started = [];
   for (let i = 0; i < tasks; i++) started.push(returning ? returns.enqueue(100_000) : payload.enqueue(arg));

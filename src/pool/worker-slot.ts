@@ -1,6 +1,14 @@
 import { CLAIM_SLOTS } from "../wire/claims.ts";
+import { Payload } from "../wire/payload-value.ts";
 import { DEFINE, EXIT, RUN } from "../wire/protocol.ts";
 import type { Lane } from "./lane.ts";
+
+/**
+ * A batch whose arguments reach this many characters is sent at once, not at the end of the
+ * dispatch pass: a worker reads a batch only once all of it has arrived, so 64 jobs of ~100 KB
+ * handed ahead in one 4 MB batch kept it idle until the last byte came, then parsed it all at once.
+ */
+const BATCH_FLUSH_CHARS = 64 * 1024;
 
 /** The engine's lanes: lanes of worker slots. */
 export type SlotLane = Lane<WorkerSlot>;
@@ -52,6 +60,8 @@ export class WorkerSlot {
   readonly #knownRefs: boolean[] = [];
   /** Frames waiting for the end of the dispatch pass, sent as one batch. */
   #out: unknown[] = [];
+  /** The payload text in `#out`, in characters. */
+  #outChars = 0;
   #fatal: string | null = null;
   /** Resolved once the exit was handled. */
   readonly exited: Promise<void>;
@@ -150,8 +160,13 @@ export class WorkerSlot {
       this.#out.push([DEFINE, ref, job.moduleUrl, job.exportName]);
     }
     const seq = this.claimSeq(job.key);
-    this.#out.push([RUN, job.key, ref, job.priority, job.args, job.resultId, job.attempt, job.contextMeta ?? 0, seq]);
+    const args = job.args;
+    this.#out.push([RUN, job.key, ref, job.priority, args, job.resultId, job.attempt, job.contextMeta ?? 0, seq]);
     this.#inflight.set(job.key, job);
+    if (args instanceof Payload) {
+      this.#outChars += args.textLength;
+      if (this.#outChars >= BATCH_FLUSH_CHARS) this.flush();
+    }
     return ++this.#given;
   }
 
@@ -322,6 +337,7 @@ export class WorkerSlot {
     if (this.#out.length === 0) return;
     const frames = this.#out;
     this.#out = [];
+    this.#outChars = 0;
     try {
       this.worker.send(frames);
     } catch {

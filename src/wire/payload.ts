@@ -46,8 +46,8 @@ const EMPTY_LIST = new Payload("[]", false, 2);
 /** Encodes a value `checkJson` accepted, with what it learned. @throws RangeError when it cannot be serialised. */
 export function encodeChecked(value: unknown, facts: Readonly<JsonFacts>): Payload {
   if (facts.values >= PACK_MIN_VALUES && facts.depth <= PACK_MAX_DEPTH && facts.plain) {
-    // base64 at once: pack() returns a view of a buffer it reuses.
-    return new Payload(packr.pack(value).toString("base64"), true, facts.bound);
+    // A copy: pack() returns a view of a buffer it reuses.
+    return new Payload(Buffer.from(packr.pack(value)), true, facts.bound);
   }
   const text = JSON.stringify(value);
   return new Payload(text, false, text.length * 3);
@@ -55,7 +55,9 @@ export function encodeChecked(value: unknown, facts: Readonly<JsonFacts>): Paylo
 
 /** The value a payload holds, a fresh copy each time. */
 export function decodePayload(payload: Payload): JsonValue {
-  return payload.packed ? unpackPayload(payload.text) : (JSON.parse(payload.text) as JsonValue);
+  if (!payload.packed) return JSON.parse(payload.text) as JsonValue;
+  const bytes = payload.bytes;
+  return bytes === null ? unpackPayload(payload.text) : (unpackr.unpack(bytes) as JsonValue);
 }
 
 function unpackPayload(base64: string): JsonValue {

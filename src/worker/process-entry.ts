@@ -9,7 +9,7 @@ import { Socket } from "node:net";
 import { Worker } from "node:worker_threads";
 import { markPoolWorker } from "../in-worker.ts";
 import { ClaimWords, claimBuffer } from "../wire/claims.ts";
-import { encodeBatch, LineReader } from "../wire/framing.ts";
+import { encodeLine, LineReader } from "../wire/framing.ts";
 import { CONTROL_FD, DATA_FD, FATAL, type ParentFrame } from "../wire/protocol.ts";
 import { CONTROL_THREAD_SOURCE } from "./control-thread.ts";
 import { handleFaults } from "./faults.ts";
@@ -24,7 +24,7 @@ channel.setEncoding("utf8");
 /** The channel was ended from here: its end-of-file is our own exit, not the parent's death. */
 let ended = false;
 const send = (frames: unknown[]): void => {
-  channel.write(encodeBatch(frames));
+  channel.write(encodeLine(frames));
 };
 
 const claims = claimBuffer();

@@ -8,8 +8,9 @@ import { Deque } from "../../src/pool/deque.ts";
 import { handAheadRoom } from "../../src/pool/dispatcher.ts";
 import { Lane, MAX_HELD_PER_WORKER } from "../../src/pool/lane.ts";
 import { inheritedExecArgv } from "../../src/pool/runtime/entry.ts";
+import type { RuntimeWorker } from "../../src/pool/runtime/types.ts";
 import type { PoolJob } from "../../src/pool/types.ts";
-import type { WorkerSlot } from "../../src/pool/worker-slot.ts";
+import { WorkerSlot } from "../../src/pool/worker-slot.ts";
 import { flagsLoadTsx as execArgvLoadsTsx, isTypeScriptPath as isTypeScriptUrl } from "../../src/typescript.ts";
 import { encodeBatch, LineReader, MalformedFrame } from "../../src/wire/framing.ts";
 import {
@@ -194,6 +195,33 @@ describe("LineReader", () => {
     expect(reader.pending).toBe(true);
   });
 
+  it("gives back every batch, whole and in order, however the lines are cut into chunks", () => {
+    // Long lines cut into many chunks (some holding no newline at all, some ending on one), as
+    // large arguments arrive; short ones several to a chunk.
+    const frame = fc.tuple(fc.integer({ min: 1, max: 20 }), fc.oneof(fc.string({ maxLength: 3000 }), fc.jsonValue()));
+    const batch = fc.array(frame, { minLength: 1, maxLength: 5 });
+    fc.assert(
+      fc.property(
+        fc.array(batch, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (batches, cuts) => {
+          const text = batches.map((b) => encodeBatch(b)).join("");
+          const at = [...new Set(cuts.map((c) => c % text.length))].sort((a, b) => a - b);
+          const reader = new LineReader();
+          const out: unknown[][] = [];
+          let from = 0;
+          for (const to of [...at, text.length]) {
+            if (to <= from) continue;
+            out.push(...(reader.push(text.slice(from, to)) ?? []));
+            from = to;
+          }
+          return !reader.pending && isDeepStrictEqual(out, JSON.parse(JSON.stringify(batches)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("refuses a line that is not a batch of frames, saying which, with the intact batches before it", () => {
     const bad = (text: string) => {
       try {
@@ -294,6 +322,59 @@ describe("payloads encoded once (payload.ts)", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("WorkerSlot batches", () => {
+  /** A slot whose worker only records the batches it is sent (no runtime behind it). */
+  const recordingSlot = () => {
+    const sent: unknown[][] = [];
+    const worker = {
+      id: "w",
+      send: (frames: readonly unknown[]) => sent.push([...frames]),
+    } as unknown as RuntimeWorker;
+    const slot = new WorkerSlot(
+      new Lane<WorkerSlot>("default", 1),
+      () => worker,
+      () => {},
+    );
+    let key = 0;
+    const job = (args: PoolJob["args"]): PoolJob => ({
+      key: ++key,
+      moduleUrl: "file:///t.mjs",
+      exportName: "t",
+      args,
+      priority: 0,
+      lane: "default",
+      runAfter: null,
+      resultId: `r${key}`,
+      attempt: 1,
+      contextMeta: null,
+      timeoutMs: null,
+    });
+    return { slot, sent, job };
+  };
+  const runKeys = (batch: unknown[]) =>
+    batch.filter((f) => (f as unknown[])[0] === RUN).map((f) => (f as unknown[])[1]);
+
+  it("sends a batch as soon as its arguments reach 64 KB, so a worker starts on the first while the rest travel", () => {
+    const { slot, sent, job } = recordingSlot();
+    const big = new Payload("x".repeat(40 * 1024), false, 40 * 1024);
+    for (let i = 0; i < 5; i++) slot.give(job(big), 0);
+    expect(sent.map(runKeys)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    slot.flush();
+    expect(sent.map(runKeys)).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("keeps small jobs for one batch at the end of the dispatch pass", () => {
+    const { slot, sent, job } = recordingSlot();
+    for (let i = 0; i < 64; i++) slot.give(job(encodePayload([i], "args")), 0);
+    expect(sent).toEqual([]);
+    slot.flush();
+    expect(sent.map(runKeys)).toEqual([Array.from({ length: 64 }, (_, i) => i + 1)]);
   });
 });
 

@@ -13,7 +13,7 @@ import { type ChildProcess, type StdioOptions, spawn } from "node:child_process"
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { WithdrawResult } from "../../wire/claims.ts";
-import { encodeBatch, LineReader, MalformedFrame } from "../../wire/framing.ts";
+import { encodeBatch, encodeLine, LineReader, MalformedFrame } from "../../wire/framing.ts";
 import { decodeValues } from "../../wire/payload.ts";
 import { CONTROL_FD, DATA_FD } from "../../wire/protocol.ts";
 import { childExecArgv, workerEntryUrl } from "./entry.ts";
@@ -150,7 +150,7 @@ class ProcessWorker implements RuntimeWorker {
   }
 
   send(frames: readonly unknown[]): void {
-    if (!this.#exited) this.#channel.write(encodeBatch(frames));
+    if (!this.#exited) this.#channel.write(encodeLine(frames));
   }
 
   withdraw(seqs: readonly number[], evenImporting: boolean): null {
