@@ -23,6 +23,7 @@ import {
 } from "../../src/wire/payload.ts";
 import { DEFINE, RUN, SUCCEEDED } from "../../src/wire/protocol.ts";
 import { type BufferedJob, JobBuffer } from "../../src/worker/job-buffer.ts";
+import { poolJob } from "../support/pool-job.ts";
 
 describe("Deque", () => {
   it("pushes and pops at both ends across growth and wrap-around", () => {
@@ -114,20 +115,8 @@ describe("JobBuffer (the worker's prefetch buffer)", () => {
   });
 });
 
-function poolJob(key: number, priority = 0, runAfter: number | null = null): PoolJob {
-  return {
-    key,
-    moduleUrl: "file:///x.mjs",
-    exportName: "x",
-    args: [],
-    priority,
-    lane: "default",
-    runAfter,
-    resultId: `r${key}`,
-    attempt: 1,
-    contextMeta: null,
-    timeoutMs: null,
-  };
+function poolJobAt(key: number, priority = 0, runAfter: number | null = null): PoolJob {
+  return poolJob(key, { priority, runAfter });
 }
 
 describe("Lane cancellation (tombstones)", () => {
@@ -139,7 +128,7 @@ describe("Lane cancellation (tombstones)", () => {
       [3, 0],
       [4, 5],
     ] as const) {
-      lane.queue.push(poolJob(key, priority));
+      lane.queue.push(poolJobAt(key, priority));
     }
     lane.drop(2);
     lane.drop(3);
@@ -147,10 +136,10 @@ describe("Lane cancellation (tombstones)", () => {
     expect(lane.pop().key).toBe(4);
     expect(lane.pop().key).toBe(1);
     expect(lane.waiting).toBe(0);
-    for (const key of [5, 6]) lane.queue.push(poolJob(key));
+    for (const key of [5, 6]) lane.queue.push(poolJobAt(key));
     lane.drop(5);
     expect(lane.drain().map((j) => j.key)).toEqual([6]);
-    lane.queue.push(poolJob(7));
+    lane.queue.push(poolJobAt(7));
     lane.drop(7);
     // Everything left was cancelled: the queue and the tombstones are emptied at once.
     expect([lane.queue.size, lane.cancelled.size, lane.waiting]).toEqual([0, 0, 0]);
@@ -162,7 +151,7 @@ describe("DelayedJobs cancellation", () => {
     const due: number[] = [];
     const delayed = new DelayedJobs((job) => due.push(job.key));
     const later = Date.now() + 3_600_000;
-    for (const key of [1, 2, 3]) delayed.add(poolJob(key, 0, later + key));
+    for (const key of [1, 2, 3]) delayed.add(poolJobAt(key, 0, later + key));
     expect(delayed.cancel(2)).toBe(true);
     expect(delayed.cancel(2)).toBe(false);
     expect(delayed.cancel(9)).toBe(false);
@@ -174,7 +163,7 @@ describe("DelayedJobs cancellation", () => {
         .sort(),
     ).toEqual([1, 3]);
     expect(delayed.size).toBe(0);
-    delayed.add(poolJob(4, 0, later));
+    delayed.add(poolJobAt(4, 0, later));
     expect(delayed.cancel(4)).toBe(true);
     expect(delayed.size).toBe(0);
     delayed.dispose();
@@ -339,19 +328,7 @@ describe("WorkerSlot batches", () => {
       () => {},
     );
     let key = 0;
-    const job = (args: PoolJob["args"]): PoolJob => ({
-      key: ++key,
-      moduleUrl: "file:///t.mjs",
-      exportName: "t",
-      args,
-      priority: 0,
-      lane: "default",
-      runAfter: null,
-      resultId: `r${key}`,
-      attempt: 1,
-      contextMeta: null,
-      timeoutMs: null,
-    });
+    const job = (args: PoolJob["args"]) => poolJob(++key, { args });
     return { slot, sent, job };
   };
   const runKeys = (batch: unknown[]) =>
