@@ -115,10 +115,6 @@ describe("JobBuffer (the worker's prefetch buffer)", () => {
   });
 });
 
-function poolJobAt(key: number, priority = 0, runAfter: number | null = null): PoolJob {
-  return poolJob(key, { priority, runAfter });
-}
-
 describe("Lane cancellation (tombstones)", () => {
   it("skips dropped jobs when popping, counts only live ones, and lets go once none is live", () => {
     const lane = new Lane("default", 1);
@@ -128,7 +124,7 @@ describe("Lane cancellation (tombstones)", () => {
       [3, 0],
       [4, 5],
     ] as const) {
-      lane.queue.push(poolJobAt(key, priority));
+      lane.queue.push(poolJob(key, { priority }));
     }
     lane.drop(2);
     lane.drop(3);
@@ -136,10 +132,10 @@ describe("Lane cancellation (tombstones)", () => {
     expect(lane.pop().key).toBe(4);
     expect(lane.pop().key).toBe(1);
     expect(lane.waiting).toBe(0);
-    for (const key of [5, 6]) lane.queue.push(poolJobAt(key));
+    for (const key of [5, 6]) lane.queue.push(poolJob(key));
     lane.drop(5);
     expect(lane.drain().map((j) => j.key)).toEqual([6]);
-    lane.queue.push(poolJobAt(7));
+    lane.queue.push(poolJob(7));
     lane.drop(7);
     // Everything left was cancelled: the queue and the tombstones are emptied at once.
     expect([lane.queue.size, lane.cancelled.size, lane.waiting]).toEqual([0, 0, 0]);
@@ -151,7 +147,7 @@ describe("DelayedJobs cancellation", () => {
     const due: number[] = [];
     const delayed = new DelayedJobs((job) => due.push(job.key));
     const later = Date.now() + 3_600_000;
-    for (const key of [1, 2, 3]) delayed.add(poolJobAt(key, 0, later + key));
+    for (const key of [1, 2, 3]) delayed.add(poolJob(key, { runAfter: later + key }));
     expect(delayed.cancel(2)).toBe(true);
     expect(delayed.cancel(2)).toBe(false);
     expect(delayed.cancel(9)).toBe(false);
@@ -163,7 +159,7 @@ describe("DelayedJobs cancellation", () => {
         .sort(),
     ).toEqual([1, 3]);
     expect(delayed.size).toBe(0);
-    delayed.add(poolJobAt(4, 0, later));
+    delayed.add(poolJob(4, { runAfter: later }));
     expect(delayed.cancel(4)).toBe(true);
     expect(delayed.size).toBe(0);
     delayed.dispose();
